@@ -1,0 +1,63 @@
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pytest
+
+from fastvsr.config import load_config, require, save_config
+from fastvsr.errors import ConfigError
+
+
+class Mode(str, Enum):
+    off = "off"
+    hinge = "hinge"
+
+
+@dataclass
+class Model:
+    channels: int = 8
+    mode: Mode = Mode.off
+
+    def __post_init__(self):
+        require(self.channels > 0, "model.channels must be positive")
+
+
+@dataclass
+class Schema:
+    model: Model = field(default_factory=Model)
+    lr: float = 1e-4
+
+
+def test_yaml_base_and_overrides_merge_in_order(tmp_path):
+    (tmp_path / "base.yaml").write_text("model:\n  channels: 4\nlr: 1.0e-3\n")
+    (tmp_path / "child.yaml").write_text("_base_: base.yaml\nmodel:\n  mode: hinge\n")
+    cfg = load_config(Schema, [tmp_path / "child.yaml"], ["lr=0.5"])
+    assert cfg == Schema(model=Model(channels=4, mode=Mode.hinge), lr=0.5)
+
+
+@pytest.mark.parametrize(
+    "yaml_text, overrides, expected",
+    [
+        ("model:\n  chanels: 4\n", [], r"bad\.yaml: unknown key 'model\.chanels'"),
+        ("model:\n  channels: four\n", [], r"bad\.yaml: key 'model\.channels'"),
+        ("", ["model.mode=soft"], r"command line: key 'model\.mode': Invalid value 'soft'"),
+        ("", ["nope=1"], r"command line: unknown key 'nope'"),
+        ("", ["model.channels=0"], r"model\.channels must be positive"),
+        ("", ["lr"], r"not of the form key=value"),
+        ("- a\n- b\n", [], r"top level must be a mapping"),
+        ("model: [\n", [], r"invalid YAML"),
+    ],
+)
+def test_bad_config_is_one_line_error_naming_key_and_source(tmp_path, yaml_text, overrides, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_config(Schema, [path], overrides)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_and_save_roundtrip(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(Schema, [tmp_path / "missing.yaml"])
+    cfg = Schema(model=Model(channels=3, mode=Mode.hinge))
+    out = save_config(cfg, tmp_path / "run" / "config.yaml")
+    assert load_config(Schema, [out]) == cfg
