@@ -1,0 +1,52 @@
+"""Spatial resizing of videos: the LR upscale before encoding (bilinear, ``align_corners=False``, as DOVE does)
+and the bicubic reference used for side-by-side comparisons."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+
+def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    """Resize every frame of a video to ``size``.
+
+    Args:
+        video: ``(B, C, T, H, W)`` float in ``[0, 1]``.
+        size: target ``(height, width)``.
+        mode: ``"bilinear"`` or ``"bicubic"`` (``align_corners=False``; bicubic output is clamped to
+            ``[0, 1]``, it overshoots at edges), or ``"nearest-exact"``.
+
+    Returns:
+        ``(B, C, T, size[0], size[1])`` float in ``[0, 1]``, same dtype as ``video``.
+    """
+    b, _, _, h, w = video.shape
+    if (h, w) == tuple(size):
+        return video
+    frames = rearrange(video, "b c t h w -> (b t) c h w")
+    corners = {} if mode == "nearest-exact" else {"align_corners": False}
+    out = F.interpolate(frames, size=tuple(size), mode=mode, antialias=False, **corners)
+    if mode == "bicubic":
+        out = out.clamp(0, 1)
+    return rearrange(out, "(b t) c h w -> b c t h w", b=b)
+
+
+def scaled_size(height: int, width: int, factor: float) -> tuple[int, int]:
+    """``(height * factor, width * factor)`` as integers; raises ``ValueError`` when that is not whole."""
+    out_h, out_w = height * factor, width * factor
+    if out_h != int(out_h) or out_w != int(out_w):
+        raise ValueError(f"{height}x{width} scaled by {factor} is not a whole number of pixels")
+    return int(out_h), int(out_w)
+
+
+def upscale_lr(video: torch.Tensor, factor: float) -> torch.Tensor:
+    """Bilinear upscale of the low-resolution input before encoding (``model.input_upscale(scale)``).
+
+    Args:
+        video: ``(B, C, T, H, W)`` float in ``[0, 1]``.
+        factor: spatial factor; ``H * factor`` and ``W * factor`` must be whole numbers.
+
+    Returns:
+        ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
+    """
+    return resize_video(video, scaled_size(video.shape[-2], video.shape[-1], factor), mode="bilinear")
