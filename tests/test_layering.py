@@ -1,4 +1,7 @@
-"""Imports point one way: core <- ops <- models <- diffusion <- pipeline <- train (docs/design.md)."""
+"""Imports point one way: core <- ops <- diffusion <- models <- pipeline <- train (docs/design.md).
+
+diffusion is pure maths on a denoiser callable, so it sits below models (VSRModel.restore calls restore_latent).
+"""
 
 import ast
 from pathlib import Path
@@ -7,8 +10,8 @@ PKG = Path(__file__).parent.parent / "fastvsr"
 # package -> packages it must never import
 FORBIDDEN = {
     "ops": {"models", "diffusion", "pipeline", "train", "data", "losses", "metrics", "bench"},
-    "models": {"diffusion", "pipeline", "train", "data", "losses", "metrics", "bench"},
-    "diffusion": {"pipeline", "train", "data", "losses", "metrics", "bench"},
+    "models": {"pipeline", "train", "data", "losses", "metrics", "bench"},
+    "diffusion": {"models", "pipeline", "train", "data", "losses", "metrics", "bench"},
     "pipeline": {"train", "losses", "metrics", "bench"},
     "data": {"models", "diffusion", "pipeline", "train", "losses", "metrics", "bench"},
     "losses": {"diffusion", "pipeline", "train", "bench"},

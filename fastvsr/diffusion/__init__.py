@@ -1,0 +1,27 @@
+"""Schedules and samplers as pure functions of a denoiser callable (no model imports)."""
+
+from fastvsr.diffusion.sampler import (
+    Denoiser,
+    SamplerConfig,
+    ddim_v_sample,
+    one_step_restore,
+    restore_latent,
+    shortcut_sample,
+)
+from fastvsr.diffusion.schedule import (
+    FlowSchedule,
+    Schedule,
+    ScheduleConfig,
+    VPredictionSchedule,
+    add_noise,
+    build_schedule,
+    v_target,
+    v_to_noise,
+    v_to_x0,
+)
+
+__all__ = [
+    "Denoiser", "SamplerConfig", "ddim_v_sample", "one_step_restore", "restore_latent", "shortcut_sample",
+    "FlowSchedule", "Schedule", "ScheduleConfig", "VPredictionSchedule", "add_noise", "build_schedule",
+    "v_target", "v_to_noise", "v_to_x0",
+]
