@@ -1,0 +1,66 @@
+"""Inference settings (``InferConfig``), loaded with ``fastvsr.config.load_config`` from ``configs/infer/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from fastvsr.config import require
+from fastvsr.ops.color_fix import ColorFix
+
+
+class Precision(str, Enum):
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+
+@dataclass
+class InferConfig:
+    """How a video is restored. Spatial tile sizes are in LATENT pixels (x8 input pixels for an f8 encoder).
+
+    Attributes:
+        scale: output size / input size.
+        steps: denoiser steps (1 = one-step; k > 1 = shortcut sampling when the model supports it).
+        chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33).
+        chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly.
+        tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
+        tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels.
+        color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
+        dtype: ``fp32``, ``bf16`` or ``fp16`` for the model and its inputs (outputs are float32).
+        device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``.
+        compile: wrap encode / restore / decode in ``torch.compile``.
+        seed: seeds torch before restoring (the encoder may sample its posterior).
+        max_pixels: refuse output frames with more pixels than this.
+        crf: H.264 quality of video outputs (lower is better; ignored when ``lossless``).
+        lossless: write lossless video.
+    """
+
+    scale: int = 4
+    steps: int = 1
+    chunk_frames: int = 33
+    chunk_overlap: int = 8
+    tile: int = 64
+    tile_overlap: int = 8
+    color_fix: ColorFix = ColorFix.NONE
+    dtype: Precision = Precision.FP32
+    device: str = "auto"
+    compile: bool = False
+    seed: int = 0
+    max_pixels: int = 3840 * 2160
+    crf: int = 18
+    lossless: bool = False
+
+    def __post_init__(self) -> None:
+        require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
+        require(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
+        require(self.chunk_frames >= 1, f"chunk_frames must be >= 1, got {self.chunk_frames}")
+        require(0 <= self.chunk_overlap < self.chunk_frames,
+                f"chunk_overlap must be in [0, chunk_frames={self.chunk_frames}), got {self.chunk_overlap}")
+        require(self.tile >= 0, f"tile must be >= 0 (0 = no tiling), got {self.tile}")
+        require(self.tile == 0 or 0 <= self.tile_overlap < self.tile,
+                f"tile_overlap must be in [0, tile={self.tile}), got {self.tile_overlap}")
+        require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")
+        require(0 <= self.crf <= 51, f"crf must be in [0, 51], got {self.crf}")
+        require(self.device == "auto" or self.device == "cpu" or self.device.split(":")[0] == "cuda",
+                f"device must be auto, cpu, cuda or cuda:N, got '{self.device}'")

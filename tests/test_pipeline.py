@@ -1,0 +1,176 @@
+"""The inference pipeline (fastvsr.pipeline) on small stand-in models that follow the model contract.
+
+The stand-in encodes by space-to-depth (pixel unshuffle by f_enc, frames packed k_t per latent frame, first
+frame alone), restores with the identity and decodes by the inverse plus a nearest upsample f_dec / f_enc.
+It has no spatial or temporal context, so chunked and tiled restoration must equal whole-video restoration
+exactly, and the pipeline output must be nearest(bilinear(lr)).
+"""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from fastvsr.config import load_config
+from fastvsr.errors import ConfigError, InputError
+from fastvsr.ops.resize import resize_video, upscale_lr
+from fastvsr.pipeline.config import InferConfig
+from fastvsr.pipeline.restore import restore_stream, restore_video
+
+
+class SpaceToDepthModel(nn.Module):
+    """Contract-following stand-in: decode(restore(encode(x))) == nearest upsample of x by f_dec / f_enc."""
+
+    def __init__(self, f_enc: int = 8, f_dec: int = 16, latent_multiple: int = 2, frame_multiple: int = 4,
+                 offset_per_call: float = 0.0, noise: float = 0.0):
+        super().__init__()
+        self.vae = SimpleNamespace(spatial_factor=f_enc, temporal_factor=frame_multiple)
+        self.decoder = SimpleNamespace(spatial_factor=f_dec)
+        self.pixel_multiple = f_enc * latent_multiple
+        self.frame_multiple = frame_multiple
+        self.offset_per_call, self.noise, self.calls = offset_per_call, noise, 0
+        self.scale_param = nn.Parameter(torch.ones(()))  # so .to(dtype) has something to cast
+
+    def input_upscale(self, scale: int) -> float:
+        return scale * self.vae.spatial_factor / self.decoder.spatial_factor
+
+    def encode(self, video: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = video.shape
+        k, f = self.frame_multiple, self.vae.spatial_factor
+        assert (t - 1) % k == 0 and h % self.pixel_multiple == 0 and w % self.pixel_multiple == 0, video.shape
+        frames = torch.cat([video[:, :, :1].expand(-1, -1, k - 1, -1, -1), video], dim=2)  # (b, c, k*(n+1), h, w)
+        z = rearrange(frames, "b c (n k) (h f1) (w f2) -> b (c k f1 f2) n h w", k=k, f1=f, f2=f)
+        return z * self.scale_param
+
+    def restore(self, z: torch.Tensor, steps: int = 1) -> torch.Tensor:
+        self.calls += 1
+        return z + self.offset_per_call * self.calls + self.noise * torch.randn_like(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        k, f = self.frame_multiple, self.vae.spatial_factor
+        frames = rearrange(z, "b (c k f1 f2) n h w -> b c (n k) (h f1) (w f2)", k=k, f1=f, f2=f)[:, :, k - 1:]
+        r = self.decoder.spatial_factor // f
+        b = frames.shape[0]
+        up = F.interpolate(rearrange(frames, "b c t h w -> (b t) c h w"), scale_factor=r, mode="nearest")
+        return rearrange(up, "(b t) c h w -> b c t h w", b=b)
+
+
+def expected_output(model: SpaceToDepthModel, lr: torch.Tensor, scale: int) -> torch.Tensor:
+    r = model.decoder.spatial_factor // model.vae.spatial_factor
+    up = upscale_lr(lr, model.input_upscale(scale))
+    return up.repeat_interleave(r, dim=-2).repeat_interleave(r, dim=-1)
+
+
+def cfg_with(**kw) -> InferConfig:
+    return InferConfig(device="cpu", **kw)
+
+
+@pytest.mark.parametrize("f_enc,f_dec,scale", [(8, 16, 4), (8, 8, 4), (4, 8, 2)])
+def test_identity_like_model_returns_the_upscaled_input(f_enc, f_dec, scale):
+    model = SpaceToDepthModel(f_enc, f_dec)
+    lr = torch.rand(1, 3, 7, 18, 22)  # odd sizes: spatial and temporal padding are exercised
+    out = restore_video(model, lr, cfg_with(scale=scale, tile=0, chunk_frames=64))
+    assert out.shape == (1, 3, 7, 18 * scale, 22 * scale)
+    torch.testing.assert_close(out, expected_output(model, lr, scale).clamp(0, 1), atol=1e-6, rtol=0)
+
+
+def test_tiled_and_chunked_equals_whole_video():
+    model = SpaceToDepthModel(8, 16, latent_multiple=2)
+    lr = torch.rand(2, 3, 23, 40, 72)  # x2 -> 80x144 -> latent 10x18: several tiles per axis
+    whole = restore_video(model, lr, cfg_with(tile=0, chunk_frames=64))
+    pieces = restore_video(model, lr, cfg_with(tile=4, tile_overlap=2, chunk_frames=9, chunk_overlap=3))
+    assert model.calls > 2 * 3 * 6  # really tiled (per chunk, >= 3x6 tiles) and chunked
+    torch.testing.assert_close(pieces, whole, atol=1e-5, rtol=0)
+
+
+def test_chunks_are_cross_faded_not_cut():
+    # Each restore call adds a different offset: frames shared by two chunks must be a linear mix of both.
+    model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=1, offset_per_call=0.1)
+    lr = torch.full((1, 3, 10, 8, 8), 0.2)
+    out = restore_video(model, lr, cfg_with(scale=1, tile=0, chunk_frames=6, chunk_overlap=4))
+    per_frame = out[0, 0, :, 0, 0]
+    # chunk 1 covers 0..5 (+0.1), chunk 2 covers 2..7 (+0.2), chunk 3 covers 4..9 (+0.3)
+    assert per_frame[0].item() == pytest.approx(0.3) and per_frame[-1].item() == pytest.approx(0.5)
+    steps = per_frame.diff()
+    assert torch.all(steps >= -1e-6) and steps.max() < 0.05  # monotone ramp, no jump of 0.1 at a cut
+
+
+def test_memory_is_flat_in_video_length():
+    """Frames read but not yet emitted stay bounded by the chunk size, whatever the video length."""
+    model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=4)
+
+    def max_frames_held(num_frames: int) -> int:
+        read = emitted = held = 0
+
+        def blocks():
+            nonlocal read
+            for start in range(0, num_frames, 5):
+                n = min(5, num_frames - start)
+                read += n
+                yield start, torch.rand(3, n, 8, 8)
+
+        for piece in restore_stream(model, blocks(), num_frames, cfg_with(scale=1, tile=0, chunk_frames=9,
+                                                                          chunk_overlap=2), progress=False):
+            emitted += piece.sr.shape[1]
+            held = max(held, read - emitted)
+        assert emitted == num_frames
+        return held
+
+    short, long = max_frames_held(30), max_frames_held(600)
+    assert long == short and long <= 9 + 5
+
+
+def test_restored_frames_carry_their_lr_frames():
+    model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=4)
+    lr = torch.rand(3, 20, 8, 8)
+    pieces = list(restore_stream(model, [(0, lr[:, :7]), (7, lr[:, 7:])], 20, cfg_with(scale=1, tile=0,
+                                 chunk_frames=9, chunk_overlap=2), progress=False))
+    assert [p.start for p in pieces] == [0, 7, 14]
+    assert torch.equal(torch.cat([p.lr for p in pieces], dim=1), lr)
+    torch.testing.assert_close(torch.cat([p.sr for p in pieces], dim=1), lr, atol=1e-6, rtol=0)
+
+
+def test_short_input_stream_is_an_input_error():
+    model = SpaceToDepthModel(8, 8, latent_multiple=1)
+    with pytest.raises(InputError, match="ended after 5 frames, expected 9"):
+        list(restore_stream(model, [(0, torch.rand(3, 5, 8, 8))], 9, cfg_with(scale=1), progress=False))
+
+
+@pytest.mark.parametrize("method", ["wavelet", "adain"])
+def test_color_fix_pulls_colour_back_to_the_input(method):
+    model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=1, offset_per_call=0.3)  # colour shift
+    lr = torch.rand(1, 3, 2, 16, 16) * 0.5
+    plain = restore_video(model, lr, cfg_with(scale=2, tile=0))
+    fixed = restore_video(model, lr, cfg_with(scale=2, tile=0, color_fix=method))
+    reference = resize_video(lr, (32, 32))
+    assert (fixed.mean() - reference.mean()).abs() < 0.02 < (plain.mean() - reference.mean()).abs()
+
+
+def test_seeded_runs_are_deterministic():
+    lr = torch.rand(1, 3, 5, 16, 16)
+    cfg = cfg_with(scale=2, tile=0)
+    runs = [restore_video(SpaceToDepthModel(noise=0.05), lr, cfg) for _ in range(2)]
+    other = restore_video(SpaceToDepthModel(noise=0.05), lr, cfg_with(scale=2, tile=0, seed=1))
+    assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], other)
+
+
+def test_bf16_is_close_to_fp32():
+    from fastvsr.pipeline.device import prepare_model
+
+    lr = torch.rand(1, 3, 5, 16, 16)
+    ref = restore_video(SpaceToDepthModel(), lr, cfg_with(scale=2, tile=0))
+    cfg = cfg_with(scale=2, tile=0, dtype="bf16")
+    out = restore_video(prepare_model(SpaceToDepthModel(), cfg), lr, cfg)
+    assert out.dtype == torch.float32 and (out - ref).abs().max() < 1e-2
+
+
+def test_config_checks(tmp_path):
+    with pytest.raises(ConfigError, match="chunk_overlap"):
+        load_config(InferConfig, overrides=["chunk_frames=9", "chunk_overlap=9"])
+    with pytest.raises(ConfigError, match="color_fix"):
+        load_config(InferConfig, overrides=["color_fix=sepia"])
+    with pytest.raises(ConfigError, match="latent multiple 2"):
+        restore_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8), cfg_with(tile=5, tile_overlap=1))
