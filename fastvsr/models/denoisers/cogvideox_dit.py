@@ -1,0 +1,132 @@
+"""DOVE-style adapter over diffusers ``CogVideoXTransformer3DModel`` (CogVideoX1.5-5B at paper scale).
+
+Semantics follow DOVE's ``inference_script.py``: the LR latent is the noisy latent at ``t = 399`` (the sampler
+passes ``t``), the transformer predicts ``v``, the text condition is a fixed empty-prompt T5 embedding held as
+a tensor, 3D RoPE is built for the latent grid, and an odd latent frame count is padded for
+``patch_size_t = 2`` by prepending copies of the first latent frame (dropped again after).  The
+``(B, c, t, h, w) <-> (B, t, c, h, w)`` permutation happens here and nowhere else.
+
+Folder format (``save_pretrained`` / ``from_pretrained``): a plain diffusers transformer folder (``config.json``
++ ``diffusion_pytorch_model*.safetensors``, so DOVE's fine-tuned transformer loads as is) plus
+``prompt_embeds.safetensors`` holding ``{"prompt_embeds": (1, L, text_embed_dim)}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from diffusers import CogVideoXTransformer3DModel
+from diffusers.models.embeddings import get_3d_rotary_pos_embed
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from fastvsr.models.local_files import require_files
+
+PROMPT_FILE = "prompt_embeds.safetensors"
+WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json")
+
+
+@dataclass
+class CogVideoXDiTConfig:
+    """``CogVideoXTransformer3DModel`` keyword arguments (defaults: CogVideoX1.5-5B; channels from the VAE)."""
+
+    num_attention_heads: int = 48
+    attention_head_dim: int = 64
+    num_layers: int = 42
+    time_embed_dim: int = 512
+    text_embed_dim: int = 4096
+    max_text_seq_length: int = 226
+    patch_size: int = 2
+    patch_size_t: int = 2  # CogVideoX 1.5 (temporal patches); the 1.0 layout (None) is not supported
+    patch_bias: bool = False
+    sample_height: int = 300
+    sample_width: int = 300
+    sample_frames: int = 81
+    temporal_compression_ratio: int = 4
+    use_rotary_positional_embeddings: bool = True
+
+
+class CogVideoXDiTDenoiser(nn.Module):
+    """``forward(z_t, t, cond=None, step_size=None) -> v``, latents ``(B, c, t, h, w)`` in and out.
+
+    Args:
+        transformer: the diffusers transformer.
+        prompt_embeds: (1, L, text_embed_dim) empty-prompt embedding, broadcast over the batch.
+    """
+
+    def __init__(self, transformer: CogVideoXTransformer3DModel, prompt_embeds: torch.Tensor) -> None:
+        super().__init__()
+        if transformer.config.patch_size_t is None:
+            raise ValueError("only CogVideoX 1.5 transformers (patch_size_t set) are supported")
+        self.transformer = transformer
+        self.register_buffer("prompt_embeds", prompt_embeds.reshape(1, *prompt_embeds.shape[-2:]), persistent=False)
+
+    @classmethod
+    def from_config(cls, cfg: CogVideoXDiTConfig, latent_channels: int,
+                    prompt_embeds: torch.Tensor | None = None) -> CogVideoXDiTDenoiser:
+        """Random-initialised adapter; ``prompt_embeds`` defaults to zeros (a stand-in for the T5 embedding)."""
+        transformer = CogVideoXTransformer3DModel(in_channels=latent_channels, out_channels=latent_channels,
+                                                  **asdict(cfg))
+        if prompt_embeds is None:
+            prompt_embeds = torch.zeros(1, cfg.max_text_seq_length, cfg.text_embed_dim)
+        return cls(transformer, prompt_embeds)
+
+    @property
+    def latent_multiple(self) -> int:
+        """Spatial multiple of the latent grid (the patch size)."""
+        return self.transformer.config.patch_size
+
+    @property
+    def temporal_latent_multiple(self) -> int:
+        """1: odd latent frame counts are padded inside the adapter."""
+        return 1
+
+    def enable_gradient_checkpointing(self) -> None:
+        self.transformer.enable_gradient_checkpointing()
+
+    def _rotary_embedding(self, frames: int, height: int, width: int, device: torch.device
+                          ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """3D RoPE for a (frames, height, width) latent grid, as the CogVideoX 1.5 pipelines build it."""
+        cfg = self.transformer.config
+        if not cfg.use_rotary_positional_embeddings:
+            return None
+        p, p_t = cfg.patch_size, cfg.patch_size_t
+        grid = (height // p, width // p)
+        base = (cfg.sample_height // p, cfg.sample_width // p)
+        return get_3d_rotary_pos_embed(embed_dim=cfg.attention_head_dim, crops_coords=None, grid_size=grid,
+                                       temporal_size=frames // p_t, grid_type="slice", max_size=base,
+                                       device=device)
+
+    def forward(self, z_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None,
+                step_size: torch.Tensor | None = None) -> torch.Tensor:
+        """Predict ``v`` for (B, c, t, h, w) latents at (B,) timesteps (schedule units); h, w multiples of patch."""
+        if cond is not None or step_size is not None:
+            raise ValueError("the CogVideoX DiT adapter takes neither cond nor step_size")
+        p, p_t = self.transformer.config.patch_size, self.transformer.config.patch_size_t
+        b, _, frames, height, width = z_t.shape
+        if height % p or width % p:
+            raise ValueError(f"latent height/width {(height, width)} must be multiples of the patch size {p}")
+        x = z_t.permute(0, 2, 1, 3, 4)  # (B, t, c, h, w) for the transformer
+        extra = (-frames) % p_t
+        if extra:
+            x = torch.cat([x[:, :1].expand(-1, extra, -1, -1, -1), x], dim=1)
+        rope = self._rotary_embedding(frames + extra, height, width, z_t.device)
+        prompt = self.prompt_embeds.to(dtype=z_t.dtype).expand(b, -1, -1)
+        out = self.transformer(hidden_states=x, encoder_hidden_states=prompt, timestep=t.to(z_t.device),
+                               image_rotary_emb=rope, return_dict=False)[0]
+        return out[:, extra:].permute(0, 2, 1, 3, 4)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        """Write the transformer folder plus ``prompt_embeds.safetensors``."""
+        self.transformer.save_pretrained(folder)
+        save_file({"prompt_embeds": self.prompt_embeds.detach().cpu().contiguous()}, str(Path(folder) / PROMPT_FILE))
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, torch_dtype: torch.dtype | None = None) -> CogVideoXDiTDenoiser:
+        """Load from a local folder (see module docstring); raises ``WeightsMissingError`` if files are missing."""
+        folder = require_files(folder, "config.json", WEIGHT_FILES, PROMPT_FILE)
+        transformer = CogVideoXTransformer3DModel.from_pretrained(folder, torch_dtype=torch_dtype,
+                                                                  local_files_only=True)
+        return cls(transformer, load_file(str(folder / PROMPT_FILE))["prompt_embeds"])
