@@ -1,0 +1,23 @@
+"""Paper-scale configurations (DOVE / FastVSR on CogVideoX1.5-5B), buildable on the meta device.
+
+Building on ``torch.device("meta")`` allocates no memory, so the benchmark can count parameters and MACs of
+the real architecture on a laptop; load real weights with ``from_pretrained`` on a local folder instead.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from fastvsr.diffusion.sampler import SamplerConfig
+from fastvsr.diffusion.schedule import ScheduleConfig
+from fastvsr.models.denoisers import CogVideoXDiTConfig, CogVideoXDiTDenoiser, DenoiserConfig, build_denoiser
+
+PAPER_LATENT_CHANNELS = 16  # CogVideoX VAE
+PAPER_DENOISER = DenoiserConfig(kind="cogvideox_dit", dit=CogVideoXDiTConfig())  # defaults = CogVideoX1.5-5B
+PAPER_SAMPLER = SamplerConfig(schedule=ScheduleConfig(), steps=1, t_star=399.0)  # DOVE: one step at t = 399
+
+
+def build_paper_denoiser(device: str | torch.device = "meta") -> CogVideoXDiTDenoiser:
+    """The CogVideoX1.5-5B DiT adapter (about 5.57 B parameters), random or meta-initialised."""
+    with torch.device(device):
+        return build_denoiser(PAPER_DENOISER, PAPER_LATENT_CHANNELS)  # type: ignore[return-value]
