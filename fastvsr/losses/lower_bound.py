@@ -1,0 +1,129 @@
+"""FastVSR's lower-bound-guided objective for the f16 decoder (papers.md section 2.5, reading A).
+
+The f16 decoder ``D16`` maps an f8 latent ``z`` to twice the resolution the f8 decoder ``D8`` gives. The obvious
+way to get that resolution from the same latent is to decode with ``D8`` and upsample x2 (bicubic): the
+*interpolation floor* ``y_lb = Up_x2(D8(z))``, a detail-free target ``D16`` can reach from its initialisation
+(``F16Decoder.from_f8`` copies every ``D8`` weight) and must beat. Two ways to use it:
+
+* ``annealed``: ``L = L_rec(D16(z), x_HR) + lambda(step) * L_rec(D16(z), y_lb)``, ``lambda`` decaying from
+  ``weight`` to 0 on a half cosine over the first ``anneal_fraction`` of the steps;
+* ``hinge``: ``L = L_rec(D16(z), x_HR) + weight * mean_b max(0, l_b(D16(z), x_HR) - l_b(y_lb, x_HR))``,
+  penalising only the samples where ``D16`` is worse than the floor;
+* ``off``: plain ``L_rec(D16(z), x_HR)``.
+
+Whatever the mode, the floor's own error ``l(y_lb, x_HR)`` and ``l(D16(z), y_lb)`` are reported so the bound
+is visible in the curves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+from fastvsr.config import require
+from fastvsr.losses.reconstruction import ReconstructionLoss
+
+
+class LowerBoundMode(str, Enum):
+    OFF = "off"
+    ANNEALED = "annealed"
+    HINGE = "hinge"
+
+
+@dataclass
+class LowerBoundConfig:
+    """``weight`` is ``lambda`` at step 0 (annealed) or the constant hinge weight."""
+
+    mode: LowerBoundMode = LowerBoundMode.ANNEALED
+    weight: float = 1.0
+    anneal_fraction: float = 0.3
+
+    def __post_init__(self) -> None:
+        require(self.weight >= 0, f"lower_bound.weight must be >= 0, got {self.weight}")
+        require(0 < self.anneal_fraction <= 1, f"lower_bound.anneal_fraction must be in (0, 1], "
+                f"got {self.anneal_fraction}")
+
+
+def lower_bound_lambda(cfg: LowerBoundConfig, step: int, max_steps: int) -> float:
+    """Weight of the lower-bound term at ``step`` (0-based) of ``max_steps``.
+
+    ``annealed``: ``weight * (1 + cos(pi * step / horizon)) / 2`` for ``step < horizon = anneal_fraction *
+    max_steps``, then 0. ``hinge``: ``weight``. ``off``: 0.
+    """
+    mode = LowerBoundMode(cfg.mode)
+    if mode is LowerBoundMode.OFF:
+        return 0.0
+    if mode is LowerBoundMode.HINGE:
+        return cfg.weight
+    horizon = cfg.anneal_fraction * max_steps
+    if step >= horizon:
+        return 0.0
+    return cfg.weight * 0.5 * (1.0 + math.cos(math.pi * step / horizon))
+
+
+def bicubic_rescale(video: torch.Tensor, factor: float) -> torch.Tensor:
+    """Bicubic resize of every frame by ``factor`` (antialiased when shrinking), clamped to ``[0, 1]``.
+
+    Used for the floor (``factor=2``) and for the f16 decoder's input (HR downsampled, ``factor=0.5``).
+
+    Args:
+        video: ``(B, C, T, H, W)`` float in ``[0, 1]``; ``H * factor`` and ``W * factor`` must be whole.
+    Returns:
+        ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
+    """
+    b, _, _, h, w = video.shape
+    size = (round(h * factor), round(w * factor))
+    require(abs(size[0] - h * factor) < 1e-6 and abs(size[1] - w * factor) < 1e-6,
+            f"{h}x{w} scaled by {factor} is not a whole number of pixels")
+    frames = rearrange(video, "b c t h w -> (b t) c h w")
+    out = F.interpolate(frames, size=size, mode="bicubic", align_corners=False, antialias=factor < 1)
+    return rearrange(out.clamp(0, 1), "(b t) c h w -> b c t h w", b=b)
+
+
+def interpolation_floor(f8_output: torch.Tensor) -> torch.Tensor:
+    """``y_lb = Up_x2(D8(z))``: the f8 decoder's output upsampled x2 (bicubic), without gradient.
+
+    Shapes: ``(B, 3, T, H, W)`` -> ``(B, 3, T, 2H, 2W)``, float in ``[0, 1]``.
+    """
+    return bicubic_rescale(f8_output.detach().float(), 2.0)
+
+
+def lower_bound_objective(loss_fn: ReconstructionLoss, pred: torch.Tensor, target: torch.Tensor,
+                          floor: torch.Tensor, mode: LowerBoundMode | str, lam: float
+                          ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The f16 decoder's loss and what to log.
+
+    Args:
+        loss_fn: the reconstruction loss ``l`` (per sample).
+        pred: ``D16(z)``, ``(B, 3, T, H, W)`` in ``[0, 1]``.
+        target: ``x_HR``, same shape.
+        floor: ``y_lb``, same shape (see :func:`interpolation_floor`).
+        mode: ``off`` / ``annealed`` / ``hinge``.
+        lam: the current weight (:func:`lower_bound_lambda`).
+    Returns:
+        ``(loss, logs)``: the scalar loss to minimise; ``logs`` holds ``rec`` (and each weighted ``rec/<term>``),
+        ``lower_bound`` (the unweighted guidance term of this mode; for ``off`` the ``annealed`` term, for
+        reference), ``floor_err`` (``l(y_lb, x_HR)``), ``lambda`` and ``total``.
+    """
+    mode = LowerBoundMode(mode)
+    terms = loss_fn.terms(pred, target)
+    rec = torch.stack(list(terms.values())).sum(dim=0)  # (B,)
+    with torch.no_grad():
+        floor_err = loss_fn(floor, target)  # (B,)
+    if mode is LowerBoundMode.HINGE:
+        guide = F.relu(rec - floor_err)
+    elif mode is LowerBoundMode.ANNEALED and lam > 0:
+        guide = loss_fn(pred, floor)
+    else:
+        with torch.no_grad():
+            guide = loss_fn(pred, floor)
+    total = rec.mean() + lam * guide.mean()
+    logs = {"rec": rec.mean().item(), "lower_bound": guide.mean().item(), "floor_err": floor_err.mean().item(),
+            "lambda": lam, "total": total.item()}
+    logs.update({f"rec/{name}": value.mean().item() for name, value in terms.items()})
+    return total, logs
