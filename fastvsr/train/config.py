@@ -1,0 +1,70 @@
+"""Settings every training stage shares: the loop (steps, precision, checkpoints, logging) and the optimiser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from fastvsr.config import require
+
+
+class Precision(str, Enum):
+    """Autocast dtype of the forward passes; ``auto`` is bf16 on a CUDA device that supports it, else fp32."""
+
+    AUTO = "auto"
+    NO = "no"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+
+class Tracker(str, Enum):
+    """Where scalars go besides ``metrics.jsonl`` (always written): nowhere else, or wandb (offline works)."""
+
+    JSONL = "jsonl"
+    WANDB = "wandb"
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with linear warm-up to a constant learning rate and gradient-norm clipping (DOVE's recipe)."""
+
+    lr: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-8
+    weight_decay: float = 1e-4
+    warmup_steps: int = 0
+    grad_clip: float = 1.0  # max gradient norm; 0 disables clipping
+
+    def __post_init__(self) -> None:
+        require(self.lr > 0, f"optim.lr must be > 0, got {self.lr}")
+        require(self.warmup_steps >= 0, f"optim.warmup_steps must be >= 0, got {self.warmup_steps}")
+        require(self.grad_clip >= 0, f"optim.grad_clip must be >= 0, got {self.grad_clip}")
+
+
+@dataclass
+class LoopConfig:
+    """The training loop: length, batch, precision, EMA, and how often to log, validate and checkpoint."""
+
+    output_dir: str = "runs/train"
+    seed: int = 42
+    max_steps: int = 1000
+    batch_size: int = 1  # per process
+    num_workers: int = 0
+    precision: Precision = Precision.AUTO
+    gradient_checkpointing: bool = False
+    ema_decay: float = 0.999
+    log_every: int = 10
+    validate_every: int = 500  # 0: only at the end
+    checkpoint_every: int = 500  # 0: only at the end
+    keep_checkpoints: int = 3
+    tracker: Tracker = Tracker.JSONL
+    wandb_project: str = "fastvsr"
+
+    def __post_init__(self) -> None:
+        require(self.max_steps >= 1, f"train.max_steps must be >= 1, got {self.max_steps}")
+        require(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
+        require(0 < self.ema_decay < 1, f"train.ema_decay must be in (0, 1), got {self.ema_decay}")
+        require(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
+        for name in ("log_every", "validate_every", "checkpoint_every", "num_workers"):
+            require(getattr(self, name) >= 0, f"train.{name} must be >= 0, got {getattr(self, name)}")

@@ -1,0 +1,162 @@
+"""Shared training machinery on a toy model: exact resume, NaN guard, data order, validation outputs, EMA."""
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+import torch
+from accelerate.state import AcceleratorState
+from torch import nn
+from torch.utils.data import Dataset
+
+from fastvsr.errors import ConfigError, InputError
+from fastvsr.train.checkpoint import list_checkpoints
+from fastvsr.train.common import (
+    NonFiniteLossError,
+    StepBatchSampler,
+    ema_weights,
+    resolve_mixed_precision,
+    setup_accelerator,
+    start_session,
+    weights_digest,
+)
+from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.logging import read_metrics
+
+
+@pytest.fixture(autouse=True)
+def _fresh_accelerate_state():
+    yield
+    AcceleratorState._reset_state(True)
+
+
+class ToyClips(Dataset):
+    """Random clips whose target is a fixed function of the input; deterministic per (epoch, index)."""
+
+    def __init__(self, n=5):
+        self.n, self.epoch = n, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, index):
+        g = torch.Generator().manual_seed(1000 * self.epoch + index)
+        lq = torch.rand(3, 2, 16, 16, generator=g)
+        return {"lq": lq, "gt": (lq.flip(-1) * 0.8 + 0.1)}
+
+
+class Toy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv3d(3, 8, 3, padding=1), nn.Dropout(0.2), nn.GELU(), nn.Conv3d(8, 3, 1))
+
+    def forward(self, x):
+        return x + self.net(x)
+
+
+@dataclass
+class ToyConfig:
+    train: LoopConfig = field(default_factory=LoopConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+def _train(out, max_steps, resume=False, nan_at=None, validate_every=0, checkpoint_every=2):
+    cfg = ToyConfig(LoopConfig(output_dir=str(out), max_steps=max_steps, batch_size=2, log_every=1,
+                               checkpoint_every=checkpoint_every, validate_every=validate_every, ema_decay=0.9),
+                    OptimConfig(lr=1e-2, warmup_steps=2))
+    acc = setup_accelerator(cfg.train)
+    session = start_session(acc, cfg.train, cfg.optim, Toy(), cfg, resume=resume)
+    val = ToyClips(1)[0]
+    for batch in session.batches(ToyClips()):
+        noise = torch.randn(batch["lq"].shape, generator=session.generator())  # per-step randomness
+        pred = session.model(batch["lq"] + 0.01 * noise)
+        loss = (pred - batch["gt"]).abs().mean()
+        if nan_at is not None and session.state.step == nan_at:
+            loss = loss * float("nan")
+        session.step(loss, {"total": loss.item()})
+        if session.due(cfg.train.validate_every):
+            session.validate(lambda m: (m(val["lq"][None]).clamp(0, 1), val["gt"][None],
+                                        {"input": val["lq"], "output": m(val["lq"][None])[0].clamp(0, 1),
+                                         "target": val["gt"]}))
+        session.checkpoint_if_due()
+    return session.finish(lambda model, folder: (folder.mkdir(), torch.save(model.state_dict(), folder / "m.pt")))
+
+
+def test_resume_continues_bit_for_bit(tmp_path):
+    straight = _train(tmp_path / "a", 6)
+    _train(tmp_path / "b", 3, checkpoint_every=3)
+    AcceleratorState._reset_state(True)
+    resumed = _train(tmp_path / "b", 6, resume=True)
+    assert resumed["weight_digests"] == straight["weight_digests"]
+    ema_a = torch.load(tmp_path / "a" / "export" / "m.pt")
+    ema_b = torch.load(tmp_path / "b" / "export" / "m.pt")
+    assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
+    # the log of the resumed run has each step once, and the losses equal the straight run's
+    steps = [r["step"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if "train/total" in r]
+    assert steps == [1, 2, 3, 4, 5, 6]
+    loss = {r["step"]: r["train/total"] for r in read_metrics(tmp_path / "a" / "metrics.jsonl") if "train/total" in r}
+    assert all(r["train/total"] == loss[r["step"]] for r in read_metrics(tmp_path / "b" / "metrics.jsonl")
+               if "train/total" in r)
+    assert loss[6] < loss[1]
+
+
+def test_checkpoints_rotate_and_resume_needs_one(tmp_path):
+    _train(tmp_path / "run", 8, checkpoint_every=2)
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step-00000004", "step-00000006",
+                                                                   "step-00000008"]
+    assert not list((tmp_path / "run" / "checkpoints").glob(".*tmp"))
+    AcceleratorState._reset_state(True)
+    with pytest.raises(InputError, match="no checkpoint"):
+        _train(tmp_path / "empty", 2, resume=True)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    with pytest.raises(NonFiniteLossError, match=r"loss is nan at step 5; .*step-00000004"):
+        _train(tmp_path / "run", 8, nan_at=5)
+    kept = list_checkpoints(tmp_path / "run")
+    assert kept[-1].name == "step-00000004"
+    assert "step 5" in str(NonFiniteLossError("loss is nan at step 5")) and "\n" not in str(NonFiniteLossError(""))
+
+
+def test_step_batch_sampler_shards_ranks_and_walks_epochs():
+    ranks = [StepBatchSampler(6, 2, seed=3, rank=r, world_size=2, start_step=0, max_steps=3) for r in (0, 1)]
+    first_epoch = [p for step in range(3) for r in ranks for p in r.positions(step)][:6]
+    assert sorted(first_epoch) == list(range(6))  # one epoch: every sample once, no rank overlap
+    assert ranks[0].positions(3) == StepBatchSampler(6, 2, 3, 0, 2, 3, 9).positions(3)
+    assert all(6 <= p < 12 for p in ranks[0].positions(2))  # stream 8, 9: second epoch, encoded as 6 + index
+    assert list(StepBatchSampler(6, 2, 3, 0, 2, start_step=2, max_steps=3)) == [ranks[0].positions(2)]
+
+
+def test_validation_writes_pngs_metrics_and_summary(tmp_path):
+    summary = _train(tmp_path / "run", 4, validate_every=2)
+    out = tmp_path / "run"
+    assert sorted(p.name for p in (out / "val").glob("*.png")) == ["step-00000002.png", "step-00000004.png"]
+    assert (out / "loss_curves.png").read_bytes()[:4] == b"\x89PNG"
+    val = [r for r in read_metrics(out / "metrics.jsonl") if "val/psnr" in r]
+    assert [r["step"] for r in val] == [2, 4] and all(5 < r["val/psnr"] < 60 and 0 < r["val/ssim"] <= 1 for r in val)
+    assert json.loads((out / "summary.json").read_text())["num_processes"] == summary["num_processes"] == 1
+    assert (out / "config.yaml").read_text().startswith("train:")
+
+
+def test_ema_weights_are_swapped_in_and_restored():
+    from diffusers.training_utils import EMAModel
+
+    model = Toy()
+    ema = EMAModel(model.parameters(), decay=0.5)
+    before = weights_digest(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    with ema_weights(ema, model):
+        assert weights_digest(model) == before
+    assert weights_digest(model) != before
+
+
+def test_precision_resolution():
+    assert resolve_mixed_precision("auto", cuda=False) == "no"
+    assert resolve_mixed_precision("bf16", cuda=False) == "bf16"
+    with pytest.raises(ConfigError, match="fp16 needs a CUDA"):
+        resolve_mixed_precision("fp16", cuda=False)
