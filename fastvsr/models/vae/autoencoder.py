@@ -1,0 +1,133 @@
+"""Our own spatio-temporal VAE: causal 3D conv encoder/decoder, small enough to train on CPU at tiny scale.
+
+Spatial factor ``f = 2 ** (len(block_out_channels) - 1)`` (8, 16 or 32); the first ``log2(tf)`` resolution
+changes also resample time (temporal factor 1, 4 or 8), always keeping frame 0 alone, so the first frame is
+encoded (and decoded) on its own and a clip of ``T = k * tf + 1`` frames maps to ``k + 1`` latent frames.
+Every conv pads only past frames and every norm is per frame, so the whole model is causal in time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+from fastvsr.models.vae.blocks import Downsample3D, Upsample3D, res_stack
+from fastvsr.models.vae.causal_conv import CausalConv3d, FrameGroupNorm
+from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
+
+
+def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[int, int]:
+    """(number of spatial resamplings, number of those that also resample time)."""
+    n_space = len(block_out_channels) - 1
+    n_time = int(math.log2(temporal_factor))
+    if 2 ** n_time != temporal_factor or n_time > n_space:
+        raise ValueError(f"temporal_factor {temporal_factor} must be a power of 2 <= the spatial factor "
+                         f"{2 ** n_space}")
+    return n_space, n_time
+
+
+class CausalEncoder3D(nn.Module):
+    """``(B, 3, T, H, W)`` in ``[-1, 1]`` -> Gaussian moments ``(B, 2*latent, (T-1)/tf+1, H/f, W/f)``."""
+
+    def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
+                 temporal_factor: int, norm_num_groups: int, in_channels: int = 3) -> None:
+        super().__init__()
+        n_space, n_time = _levels(block_out_channels, temporal_factor)
+        chs = list(block_out_channels)
+        self.conv_in = CausalConv3d(in_channels, chs[0], 3)
+        blocks: list[nn.Module] = []
+        for i, ch in enumerate(chs):
+            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block, norm_num_groups)
+            if i < n_space:
+                layers.append(Downsample3D(ch, compress_time=i < n_time))
+            blocks.append(nn.Sequential(*layers))
+        self.down_blocks = nn.ModuleList(blocks)
+        self.mid_block = nn.Sequential(*res_stack(chs[-1], chs[-1], 2, norm_num_groups))
+        self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
+        self.conv_out = CausalConv3d(chs[-1], 2 * latent_channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv_in(x)
+        for block in self.down_blocks:
+            h = block(h)
+        h = self.mid_block(h)
+        return self.conv_out(F.silu(self.norm_out(h)))
+
+
+class CausalDecoder3D(nn.Module):
+    """Split decoder (see :mod:`fastvsr.models.vae.common`): raw latent -> pixels in ``[-1, 1]``.
+
+    ``forward_features`` returns the last feature map, ``block_out_channels[0]`` channels at ``f x`` the
+    latent size; the head is per-frame norm, SiLU and a causal ``conv_out``. Decodes the whole clip at once.
+    """
+
+    def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
+                 temporal_factor: int, norm_num_groups: int, out_channels: int = 3) -> None:
+        super().__init__()
+        n_space, n_time = _levels(block_out_channels, temporal_factor)
+        chs = list(reversed(block_out_channels))
+        self.conv_in = CausalConv3d(latent_channels, chs[0], 3)
+        self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, norm_num_groups))
+        blocks: list[nn.Module] = []
+        for i, ch in enumerate(chs):
+            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block + 1, norm_num_groups)
+            if i < n_space:
+                layers.append(Upsample3D(ch, compress_time=i < n_time))
+            blocks.append(nn.Sequential(*layers))
+        self.up_blocks = nn.ModuleList(blocks)
+        self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
+        self.conv_out = CausalConv3d(chs[-1], out_channels, 3)
+
+    def forward_features(self, z: torch.Tensor, conv_cache: dict[str, Any] | None = None
+                         ) -> tuple[torch.Tensor, DecoderContext]:
+        h = self.mid_block(self.conv_in(z))
+        for block in self.up_blocks:
+            h = block(h)
+        return h, DecoderContext(zq=z)
+
+    def forward_norm(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
+        return F.silu(self.norm_out(feats))
+
+    def forward_out(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
+        return self.conv_out(feats)
+
+    def forward_head(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
+        return self.forward_out(self.forward_norm(feats, ctx), ctx)
+
+    def output_conv(self) -> nn.Conv3d:
+        return self.conv_out
+
+    def frame_batches(self, num_frames: int) -> list[slice]:
+        return [slice(0, num_frames)]
+
+
+class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
+    """Causal 3D VAE with configurable spatial (8/16/32) and temporal (1/4/8) factors.
+
+    ``encode``: ``(B, 3, T, H, W)`` in ``[0, 1]`` -> scaled latent ``(B, c, (T-1)/tf+1, H/f, W/f)``;
+    ``decode``: scaled latent -> ``(B, 3, T, H, W)`` clamped to ``[0, 1]``.
+    """
+
+    decoder_kind = "spatiotemporal"
+    temporal_factor_key = "temporal_factor"
+    decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups")
+
+    @register_to_config
+    def __init__(self, block_out_channels: tuple[int, ...] = (32, 64, 64, 128), layers_per_block: int = 1,
+                 latent_channels: int = 8, temporal_factor: int = 4, norm_num_groups: int = 8,
+                 scaling_factor: float = 1.0, shift_factor: float | None = None) -> None:
+        super().__init__()
+        kwargs = dict(block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
+                      latent_channels=latent_channels, temporal_factor=temporal_factor,
+                      norm_num_groups=norm_num_groups)
+        self.encoder = CausalEncoder3D(**kwargs)
+        self.decoder = CausalDecoder3D(**kwargs)
+
+    def _moments(self, video: torch.Tensor) -> torch.Tensor:
+        return self.encoder(video)

@@ -1,0 +1,48 @@
+"""Typed config of the VAE (schema for ``configs/models/vae_*.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastvsr.config import require
+
+VAE_KINDS = ("spatiotemporal", "cogvideox")
+
+
+@dataclass
+class VAEConfig:
+    """Which VAE to build and its size.
+
+    ``spatial_factor = 2 ** (len(block_out_channels) - 1)``; ``temporal_factor`` is 1, 4 or 8 (at most the
+    spatial factor). ``kind: cogvideox`` builds diffusers' CogVideoX VAE (``pretrained`` names a local folder
+    to load instead, e.g. a CogVideoX1.5 ``vae/`` directory; nothing is downloaded).
+    """
+
+    kind: str = "spatiotemporal"
+    block_out_channels: tuple[int, ...] = (32, 64, 64, 128)
+    layers_per_block: int = 1
+    latent_channels: int = 8
+    temporal_factor: int = 4
+    norm_num_groups: int = 8
+    scaling_factor: float = 1.0
+    shift_factor: float | None = None
+    pretrained: str | None = None
+
+    def __post_init__(self) -> None:
+        require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
+        require(len(self.block_out_channels) in (4, 5, 6),
+                "vae.block_out_channels needs 4, 5 or 6 entries (spatial factor 8, 16 or 32)")
+        require(self.temporal_factor in (1, 4, 8),
+                f"vae.temporal_factor must be 1, 4 or 8, got {self.temporal_factor}")
+        require(self.temporal_factor <= 2 ** (len(self.block_out_channels) - 1),
+                "vae.temporal_factor cannot exceed the spatial factor")
+        require(all(c % self.norm_num_groups == 0 for c in self.block_out_channels),
+                f"vae.block_out_channels must be multiples of norm_num_groups={self.norm_num_groups}")
+        require(self.latent_channels > 0 and self.layers_per_block > 0, "vae sizes must be positive")
+        require(self.scaling_factor > 0, "vae.scaling_factor must be positive")
+        require(self.kind == "cogvideox" or self.pretrained is None,
+                "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
+
+    @property
+    def spatial_factor(self) -> int:
+        return 2 ** (len(self.block_out_channels) - 1)
