@@ -1,0 +1,96 @@
+"""Image files (one-frame videos) and folders of images (naturally sorted frames) through PIL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from fastvsr.data.info import DEFAULT_IMAGE_FPS, VideoInfo
+from fastvsr.errors import InputError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``frame2.png`` before ``frame10.png``."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part.lower()) for part in re.split(r"(\d+)", name) if part)
+
+
+def list_frame_files(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` (hidden files skipped), in natural order."""
+    files = [p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        return Image.open(path)
+    except FileNotFoundError:
+        raise InputError(f"image {path} does not exist") from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise InputError(f"cannot read image {path}: {str(err).splitlines()[0]}") from None
+
+
+def load_image(path: Path) -> np.ndarray:
+    """One image as ``(H, W, 3)``: ``uint8``, or ``uint16`` for 16-bit grayscale images.
+
+    EXIF orientation is applied, grayscale and palette images become RGB, alpha is dropped.
+    """
+    with _open(path) as image:
+        try:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            if image.mode in _SIXTEEN_BIT_MODES:
+                gray = np.asarray(image).astype(np.uint16)
+                return np.repeat(gray[..., None], 3, axis=2)
+            return np.asarray(image.convert("RGB"))
+        except OSError as err:  # truncated or undecodable pixel data
+            raise InputError(f"cannot decode image {path}: {str(err).splitlines()[0]}") from None
+
+
+def _oriented_size(image: Image.Image) -> tuple[int, int]:
+    """``(width, height)`` after EXIF orientation (5-8 swap the axes)."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
+
+
+def probe_images(path: Path, files: Sequence[Path]) -> VideoInfo:
+    """Probe an image file or a folder of images (headers only; every frame must have the same size)."""
+    if not files:
+        raise InputError(f"folder {path} has no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    with _open(files[0]) as first:
+        width, height = _oriented_size(first)
+        codec, mode = (first.format or files[0].suffix[1:]).lower(), first.mode
+    for file in files[1:]:
+        with _open(file) as image:
+            if _oriented_size(image) != (width, height):
+                raise InputError(f"{file} is {image.width}x{image.height} but {files[0].name} is {width}x{height}; "
+                                 "all frames in a folder must have the same size")
+    return VideoInfo(path=path, num_frames=len(files), height=height, width=width, fps=DEFAULT_IMAGE_FPS,
+                     has_audio=False, is_image_sequence=True, codec=codec, pix_fmt=mode,
+                     bit_depth=16 if mode in _SIXTEEN_BIT_MODES else 8)
+
+
+def image_files(path: Path) -> list[Path]:
+    """The frames of an image source: the file itself or the folder's images."""
+    return list_frame_files(path) if path.is_dir() else [path]
+
+
+def iter_image_frames(info: VideoInfo, start: int = 0) -> Iterator[np.ndarray]:
+    """Load frames ``start, start + 1, ...`` of an image source (see :func:`load_image`)."""
+    for file in image_files(info.path)[start:]:
+        yield load_image(file)
+
+
+def save_image(array: np.ndarray, path: Path) -> None:
+    """Write an ``(H, W, 3)`` uint8 array; the format follows the suffix (PNG is lossless)."""
+    Image.fromarray(array).save(path)

@@ -1,0 +1,107 @@
+"""Read any video FFmpeg reads, an image file or a folder of frames as a ``(3, T, H, W)`` tensor in ``[0, 1]``.
+
+Public API (see ``docs/video_io.md``): :class:`VideoInfo`, :func:`probe_video`, :func:`read_video`,
+:func:`iter_video_chunks` (streaming), :class:`VideoWriter` and :func:`write_video` (from
+:mod:`fastvsr.data.writer`). Problems with an input raise :class:`~fastvsr.errors.InputError` (one line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fastvsr.data.container import iter_container_frames, probe_container
+from fastvsr.data.frames import image_files, is_image_file, iter_image_frames, probe_images
+from fastvsr.data.info import VideoInfo
+from fastvsr.data.writer import VideoWriter, write_video
+from fastvsr.errors import InputError
+
+__all__ = ["VideoInfo", "VideoWriter", "iter_video_chunks", "probe_video", "read_video", "write_video"]
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Frame count, size, exact fps, audio and format of a video file, image file or folder of images.
+
+    Raises:
+        InputError: missing path, not a video/image, no frames, corrupt header, mixed frame sizes in a folder.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise InputError(f"input {source} does not exist")
+    if source.is_dir() or is_image_file(source):
+        return probe_images(source, image_files(source))
+    return probe_container(source)
+
+
+def _iter_arrays(info: VideoInfo, start: int) -> Iterator[np.ndarray]:
+    frames = iter_image_frames(info, start) if info.is_image_sequence else iter_container_frames(info, start)
+    for array in frames:
+        if array.shape[:2] != (info.height, info.width):
+            raise InputError(f"{info.path}: frame size changes from {info.width}x{info.height} to "
+                             f"{array.shape[1]}x{array.shape[0]} mid-stream; this is not supported")
+        yield array
+
+
+def _to_tensor(array: np.ndarray) -> torch.Tensor:
+    """``(H, W, 3)`` uint8/uint16 -> ``(3, H, W)`` float32 in ``[0, 1]``."""
+    scale = 255.0 if array.dtype == np.uint8 else 65535.0
+    return torch.from_numpy(array.astype(np.float32) / scale).permute(2, 0, 1)
+
+
+def read_video(
+    path: str | Path, start: int = 0, num_frames: int | None = None, stride: int = 1
+) -> tuple[torch.Tensor, VideoInfo]:
+    """Read frames ``start, start + stride, ...`` (at most ``num_frames`` of them; ``None``: to the end).
+
+    Returns:
+        ``(frames, info)``: frames ``(3, T, H, W)`` float32 in ``[0, 1]`` (RGB; grayscale replicated, alpha
+        dropped, 10/16-bit sources at full precision) and the source's :class:`VideoInfo`.
+
+    Raises:
+        InputError: unreadable source, or ``start`` / ``num_frames`` / ``stride`` out of range.
+    """
+    info = probe_video(path)
+    if stride < 1 or start < 0 or (num_frames is not None and num_frames < 1):
+        raise InputError(f"need start >= 0, stride >= 1 and num_frames >= 1 or None; got start={start}, "
+                         f"stride={stride}, num_frames={num_frames}")
+    if start >= info.num_frames:
+        raise InputError(f"start frame {start} is past the end of {info.path} ({info.num_frames} frames)")
+    available = len(range(start, info.num_frames, stride))
+    count = available if num_frames is None else min(num_frames, available)
+    frames = torch.empty(3, count, info.height, info.width, dtype=torch.float32)
+    selected = islice(_iter_arrays(info, start), 0, (count - 1) * stride + 1, stride)
+    for index, array in enumerate(selected):
+        frames[:, index] = _to_tensor(array)
+    return frames, info
+
+
+def iter_video_chunks(path: str | Path, chunk_frames: int, overlap: int = 0) -> Iterator[tuple[int, torch.Tensor]]:
+    """Stream a video as chunks of ``chunk_frames`` frames, consecutive chunks sharing ``overlap`` frames.
+
+    Frames are decoded once, sequentially; only the current chunk is held, so memory does not grow with the
+    video's length. The last chunk may be shorter; a chunk is never made only of already-yielded frames.
+
+    Yields:
+        ``(start, frames)``: the index of the chunk's first frame and ``(3, T, H, W)`` float32 in ``[0, 1]``.
+        ``torch.cat([c0] + [c[:, overlap:] for c in rest], dim=1)`` equals ``read_video(path)[0]``.
+
+    Raises:
+        InputError: unreadable source, or ``chunk_frames < 1`` or ``overlap`` not in ``[0, chunk_frames)``.
+    """
+    if chunk_frames < 1 or not 0 <= overlap < chunk_frames:
+        raise InputError(f"need chunk_frames >= 1 and 0 <= overlap < chunk_frames; got {chunk_frames}, {overlap}")
+    info = probe_video(path)
+    start, buffer, carried = 0, [], 0
+    for array in _iter_arrays(info, 0):
+        buffer.append(_to_tensor(array))
+        if len(buffer) == chunk_frames:
+            yield start, torch.stack(buffer, dim=1)
+            start += chunk_frames - overlap
+            buffer = buffer[chunk_frames - overlap:]
+            carried = len(buffer)
+    if len(buffer) > carried:
+        yield start, torch.stack(buffer, dim=1)
