@@ -1,0 +1,133 @@
+"""Metrics and protocol: PSNR/SSIM reference values, pyiqa parity, per-video averaging, missing weights."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from kornia.filters import gaussian_blur2d
+
+from fastvsr.errors import ConfigError, InputError
+from fastvsr.metrics import CropMode, EvalConfig, VideoPair, align_pair, build_metrics, evaluate_batch, evaluate_pairs
+from fastvsr.metrics.fullref import FullReferenceMetric, psnr, ssim
+from fastvsr.metrics.results import write_results
+
+DATA = Path(__file__).parent / "data"
+
+
+def textured(shape, seed=0):
+    """Smooth random images ``(N, 3, H, W)`` in [0, 1] (blurred noise, like natural texture)."""
+    g = torch.Generator().manual_seed(seed)
+    x = gaussian_blur2d(torch.rand(shape, generator=g), (5, 5), (1.5, 1.5))
+    return (x - x.min()) / (x.max() - x.min())
+
+
+def textured_video(frames, height, width, seed=0):
+    """``(3, T, H, W)`` clip of independent textured frames."""
+    return textured((frames, 3, height, width), seed).transpose(0, 1)
+
+
+def test_identical_frames_give_inf_psnr_and_unit_ssim():
+    x = textured((2, 3, 32, 40))
+    assert torch.isinf(psnr(x, x)).all()
+    assert torch.allclose(ssim(x, x), torch.ones(2, dtype=torch.float64))
+
+
+def test_psnr_of_gaussian_noise_matches_the_analytic_value():
+    sigma = 0.05
+    clean = torch.full((4, 3, 64, 64), 0.5)  # mid-grey: no clipping, so MSE = sigma^2
+    noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))
+    expected = -10 * math.log10(sigma**2)  # 26.02 dB
+    assert abs(float(psnr(noisy, clean).mean()) - expected) < 0.05
+    assert float(ssim(noisy.clamp(0, 1), clean).mean()) < 0.9  # noise lowers SSIM
+
+
+def test_psnr_and_ssim_equal_pyiqa():
+    pyiqa = pytest.importorskip("pyiqa")
+    x = textured((3, 3, 48, 56), seed=2)
+    noisy = (x + 0.08 * torch.randn(x.shape, generator=torch.Generator().manual_seed(3))).clamp(0, 1)
+    inverted = 1 - x  # anti-correlated: exercises the clipped contrast-structure term
+    for other in (noisy, inverted):
+        ours, theirs = ssim(x, other), pyiqa.create_metric("ssim", device="cpu")(x, other)
+        assert torch.allclose(ours, theirs.double(), atol=1e-6), (ours, theirs)
+        ours, theirs = psnr(x, other), pyiqa.create_metric("psnr", device="cpu")(x, other)
+        assert torch.allclose(ours, theirs.double(), atol=1e-3)
+
+
+def test_align_truncates_frames_and_crops_to_the_common_size():
+    pred, gt = torch.rand(3, 5, 20, 30), torch.rand(3, 4, 24, 28)
+    a, b = align_pair(pred, gt)
+    assert a.shape == b.shape == (3, 4, 20, 28)
+    assert torch.equal(a, pred[:, :4, :20, :28]) and torch.equal(b, gt[:, :4, :20, :28])  # top-left
+    _, centre = align_pair(pred, gt, CropMode.CENTER)
+    assert torch.equal(centre, gt[:, :4, 2:22, :28])
+
+
+def test_scores_average_per_frame_then_per_video():
+    gt = torch.full((3, 4, 16, 16), 0.5)
+    frame_noise = torch.tensor([0.1, 0.01, 0.1, 0.1]).view(1, 4, 1, 1)  # 20 dB, 40 dB, 20 dB, 20 dB frames
+    a = gt + frame_noise * torch.tensor([1.0, -1.0]).repeat(8)[:16].view(1, 1, 1, 16)
+    b = gt + 0.1  # 20 dB everywhere
+    metrics = build_metrics(EvalConfig(metrics=["psnr"]))
+    results = evaluate_pairs([VideoPair("a", a[:, :2], gt[:, :2]), VideoPair("b", b, gt)], metrics, progress=False)
+    rows = dict(results.rows)
+    assert rows["a"]["psnr"] == pytest.approx(30.0)  # mean of its frames (20, 40), not of its pooled MSE
+    assert results.means()["psnr"] == pytest.approx(25.0)  # mean over videos, not over all frames (23.3)
+
+
+def test_batched_inputs_score_each_clip():
+    gt = torch.stack([textured_video(3, 24, 24, seed) for seed in (0, 1)])
+    pred = (gt + 0.02).clamp(0, 1)
+    scores = evaluate_batch(pred, gt, [FullReferenceMetric("psnr", psnr)])
+    assert len(scores) == 2 and all(20 < s["psnr"] < 60 for s in scores)
+    with pytest.raises(InputError):
+        evaluate_batch(pred[0], gt[0], [FullReferenceMetric("psnr", psnr)])
+
+
+def test_bad_inputs_are_user_errors():
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        evaluate_pairs([VideoPair("x", torch.rand(3, 2, 16, 16) * 255, torch.rand(3, 2, 16, 16))],
+                       build_metrics(EvalConfig(metrics=["psnr"])), progress=False)
+    with pytest.raises(InputError, match="11x11"):
+        build_metrics(EvalConfig(metrics=["ssim"])).metrics[0].score(torch.rand(3, 2, 8, 8), torch.rand(3, 2, 8, 8))
+    with pytest.raises(ConfigError, match="unknown metric 'psrn'"):
+        build_metrics(EvalConfig(metrics=["psrn"]))
+
+
+def test_metrics_without_weights_are_reported_missing_not_invented(tmp_path):
+    cfg = EvalConfig(metrics=["psnr", "lpips", "musiq", "dists", "dover"], weights_dir=str(tmp_path / "empty"))
+    metrics = build_metrics(cfg)
+    assert metrics.names == ["psnr"]
+    assert set(metrics.missing) == {"lpips", "musiq", "dists", "dover"}
+    if "not installed" not in metrics.missing["lpips"]:
+        assert "alexnet-owt-7be5be79.pth" in metrics.missing["lpips"]
+        assert "musiq_koniq_ckpt-e95806b9.pth" in metrics.missing["musiq"]
+    x = textured_video(2, 16, 16)
+    results = evaluate_pairs([VideoPair("v", x, x)], metrics, progress=False)
+    csv_path, json_path = write_results(results, tmp_path / "out")
+    assert csv_path.read_text().splitlines()[0] == "video,psnr"
+    summary = results.summary()
+    assert set(summary["metrics"]) == {"psnr"} and set(summary["missing"]) == set(metrics.missing)
+    assert '"lpips"' in json_path.read_text()
+
+
+def test_full_reference_metrics_need_ground_truth():
+    metrics = build_metrics(EvalConfig(metrics=["psnr", "ewarp[dis]"]), with_gt=False)
+    assert metrics.names == ["ewarp[dis]"] and "no ground truth" in metrics.missing["psnr"]
+
+
+def test_niqe_runs_from_a_configured_parameter_file(tmp_path):
+    pytest.importorskip("pyiqa")
+    params = DATA / "niqe_frames_modelparameters.mat"
+    cfg = EvalConfig(metrics=["niqe"], weights_dir=str(tmp_path), niqe_params=str(params))
+    metrics = build_metrics(cfg, with_gt=False)
+    assert metrics.names == ["niqe"] and not metrics.missing
+    clean = textured_video(1, 96, 96, seed=4)[:, 0]
+    noisy = (clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(5))).clamp(0, 1)
+    video = torch.stack([clean, clean], dim=1)
+    noisy_video = torch.stack([noisy, noisy], dim=1)
+    results = evaluate_pairs([VideoPair("clean", video), VideoPair("noisy", noisy_video)], metrics, progress=False)
+    scores = dict(results.rows)
+    assert math.isfinite(scores["clean"]["niqe"]) and scores["noisy"]["niqe"] > scores["clean"]["niqe"]
+    without = build_metrics(EvalConfig(metrics=["niqe"], weights_dir=str(tmp_path)), with_gt=False)
+    assert "niqe_modelparameters.mat" in without.missing["niqe"]
