@@ -1,6 +1,7 @@
 """Metrics and protocol: PSNR/SSIM reference values, pyiqa parity, per-video averaging, missing weights."""
 
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,64 @@ def test_niqe_runs_from_a_configured_parameter_file(tmp_path):
     assert math.isfinite(scores["clean"]["niqe"]) and scores["noisy"]["niqe"] > scores["clean"]["niqe"]
     without = build_metrics(EvalConfig(metrics=["niqe"], weights_dir=str(tmp_path)), with_gt=False)
     assert "niqe_modelparameters.mat" in without.missing["niqe"]
+
+
+def test_dover_hook_runs_the_configured_command_on_a_lossless_copy(tmp_path):
+    """A stand-in 'DOVER checkout' whose script prints the frame count it read: the hook's plumbing, not DOVER."""
+    root = tmp_path / "DOVER"
+    (root / "pretrained_weights").mkdir(parents=True)
+    (root / "pretrained_weights" / "DOVER.pth").write_bytes(b"stand-in")
+    (root / "score.py").write_text(
+        "import sys\nimport av\n"
+        "frames = sum(1 for _ in av.open(sys.argv[1]).decode(video=0))\n"
+        "print('Normalized fused overall score (scale in [0,1]):', frames / 10)\n")
+    cfg = EvalConfig(metrics=["dover"], dover_root=str(root), dover_command=f"{sys.executable} score.py {{video}}")
+    metrics = build_metrics(cfg, with_gt=False)
+    assert metrics.names == ["dover"]
+    assert metrics.metrics[0].score(textured_video(3, 16, 16)) == pytest.approx(0.3)
+    broken = EvalConfig(metrics=["dover"], dover_root=str(root), dover_command=f"{sys.executable} missing.py {{video}}")
+    with pytest.raises(ConfigError, match="dover: .* failed"):
+        build_metrics(broken, with_gt=False).metrics[0].score(textured_video(3, 16, 16))
+
+
+def test_evaluate_script_end_to_end(tmp_path, capsys):
+    import json
+
+    from fastvsr.cli import run_main
+    from fastvsr.data.writer import write_video
+    from scripts.evaluate import main
+
+    clip_a, clip_b = textured_video(3, 48, 64, seed=6), textured_video(3, 48, 64, seed=7)
+    noisy_b = (clip_b + 0.05 * torch.randn(clip_b.shape, generator=torch.Generator().manual_seed(8))).clamp(0, 1)
+    write_video(tmp_path / "gt" / "a", clip_a, 25)  # a folder of PNG frames
+    write_video(tmp_path / "gt" / "b", clip_b, 25)
+    write_video(tmp_path / "pred" / "a.mp4", clip_a, 25, lossless=True)  # matched by name: a.mp4 <-> a/
+    write_video(tmp_path / "pred" / "b", noisy_b, 25)
+    out = tmp_path / "out"
+    args = ["--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt"), "--out", str(out), "--quiet",
+            "--metrics", "psnr,ssim,ewarp[dis],lpips", "--weights-dir", str(tmp_path / "no-weights"),
+            "--method", "ours", "--dataset", "udm10"]
+    assert main(args) == 0
+    rows = (out / "per_video.csv").read_text().splitlines()
+    assert rows[0] == "video,psnr,ssim,ewarp[dis]" and rows[1].startswith("a,inf,1.0,")  # lossless copy
+    psnr_b = float(rows[2].split(",")[1])
+    assert abs(psnr_b - float(psnr(noisy_b.transpose(0, 1), clip_b.transpose(0, 1)).mean())) < 0.2  # 8-bit files
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dataset"] == "udm10" and summary["num_videos"] == 2 and "lpips" in summary["missing"]
+    assert "lpips  missing:" in capsys.readouterr().out
+
+    assert main(["--pred", str(tmp_path / "pred"), "--out", str(tmp_path / "nr"), "--metrics", "ewarp[dis]",
+                 "--quiet"]) == 0  # no-reference run without --gt
+    assert json.loads((tmp_path / "nr" / "summary.json").read_text())["dataset"] == "custom"
+
+    write_video(tmp_path / "pred" / "extra.mp4", clip_a, 25)
+    for argv, message in ((args + ["--overwrite"], "1 prediction(s) have no ground truth of the same name"),
+                          (args[:4] + ["--out", str(tmp_path / "new")], "no ground truth")):
+        with pytest.raises(SystemExit) as exit_info:
+            run_main(main, argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # existing results need --overwrite
+        run_main(main, ["--pred", str(tmp_path / "pred" / "a.mp4"), "--gt", str(tmp_path / "gt" / "a"),
+                        "--out", str(out), "--quiet"])
+    assert "already exists" in capsys.readouterr().err

@@ -1,9 +1,9 @@
 """DOVER (Wu et al. 2023) through a local checkout of the official repository; there is no pip package.
 
 The DOVE / FastVSR protocol scores each output with the official ``VQAssessment/DOVER`` code after writing its
-frames as a lossless (libx264rgb, crf 0) video at 8 fps. This hook does exactly that and nothing more: it writes
-the lossless video, runs ``dover_command`` (default ``python evaluate_one_video.py -v {video} -f``) inside
-``dover_root``, and takes the last number the command prints as the score. Without a configured checkout holding
+frames as a lossless (libx264rgb) video at 8 fps. This hook does exactly that and nothing more: it writes the
+lossless video (``fastvsr.data.writer``), runs ``dover_command`` (default ``python evaluate_one_video.py -v {video}
+-f``) inside ``dover_root``, and takes the last number the command prints as the score. Without a configured checkout holding
 ``pretrained_weights/DOVER.pth`` the metric is reported missing.
 """
 
@@ -13,12 +13,9 @@ import re
 import shlex
 import subprocess
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import torch
-from einops import rearrange
 
 from fastvsr.errors import ConfigError, WeightsMissingError
 from fastvsr.metrics.base import VideoMetric
@@ -26,19 +23,6 @@ from fastvsr.metrics.base import VideoMetric
 DOVER_WEIGHTS = "pretrained_weights/DOVER.pth"
 DOVER_FPS = 8
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-
-
-def write_lossless_video(video: torch.Tensor, path: Path, fps: int = DOVER_FPS) -> Path:
-    """Write ``(3, T, H, W)`` float ``[0, 1]`` frames as lossless RGB H.264 (libx264rgb, crf 0) with PyAV."""
-    frames = (rearrange(video, "c t h w -> t h w c").clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264rgb", rate=Fraction(fps))
-        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "rgb24"
-        stream.options = {"crf": "0"}
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
-    return path
 
 
 class DoverCommand(VideoMetric):
@@ -67,8 +51,10 @@ class DoverCommand(VideoMetric):
             raise ConfigError(f"dover_command must contain {{video}}, got '{command}'")
 
     def score(self, pred: torch.Tensor, gt: torch.Tensor | None = None) -> float:
+        from fastvsr.data.writer import write_video
+
         with tempfile.TemporaryDirectory(prefix="fastvsr-dover-") as tmp:
-            video = write_lossless_video(pred, Path(tmp) / "pred.mp4")
+            video = write_video(Path(tmp) / "pred.mp4", pred, DOVER_FPS, lossless=True)
             args = [part.replace("{video}", str(video)) for part in shlex.split(self.command)]
             run = subprocess.run(args, cwd=self.root, capture_output=True, text=True)
         numbers = NUMBER.findall(run.stdout)

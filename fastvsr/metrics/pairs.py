@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastvsr.data.frames import list_frame_files
 from fastvsr.errors import InputError
 from fastvsr.metrics.protocol import VideoPair
 
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m"}  # containers PyAV reads
 MAX_LISTED = 3
 
 
 def _is_frame_folder(path: Path) -> bool:
-    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir() if p.is_file())
+    return path.is_dir() and bool(list_frame_files(path))
 
 
 def is_clip(path: Path) -> bool:
