@@ -8,12 +8,13 @@ generator=None) -> z`` and ``decode(z) -> video01``; a split decoder (``vae.deco
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from fastvsr.models.local_files import require_files
 from fastvsr.models.vae.autoencoder import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
-from fastvsr.models.vae.cogvideox import CogVideoXSplitDecoder, CogVideoXVAE
+from fastvsr.models.vae.cogvideox import CogVideoXSplitDecoder, CogVideoXVAE, split_decoder_from_spec
 from fastvsr.models.vae.common import DecoderContext
 from fastvsr.models.vae.config import VAE_KINDS, VAEConfig
 
@@ -44,6 +45,13 @@ def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = No
     return VAE_CLASSES[kind].from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
 
 
+def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | CogVideoXSplitDecoder:
+    """A randomly initialised decoder of a ``kind`` VAE from ``vae.decoder_spec()`` (see ``F16Decoder``)."""
+    if kind == "cogvideox":
+        return split_decoder_from_spec(spec)
+    return CausalDecoder3D(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
+
+
 def vae_kind(vae: torch.nn.Module) -> str:
     """The ``kind`` name of a VAE instance (what :func:`load_vae` needs)."""
     return vae.decoder_kind
@@ -51,5 +59,6 @@ def vae_kind(vae: torch.nn.Module) -> str:
 
 __all__ = [
     "VAE", "VAE_KINDS", "CausalDecoder3D", "CausalEncoder3D", "CogVideoXSplitDecoder", "CogVideoXVAE",
-    "DecoderContext", "SpatioTemporalVAE", "VAEConfig", "build_vae", "load_vae", "vae_kind",
+    "DecoderContext", "SpatioTemporalVAE", "VAEConfig", "build_split_decoder", "build_vae", "load_vae",
+    "vae_kind",
 ]

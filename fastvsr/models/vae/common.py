@@ -88,9 +88,11 @@ def to_model_range(video01: torch.Tensor) -> torch.Tensor:
     return video01 * 2.0 - 1.0
 
 
-def to_video01(pixels: torch.Tensor) -> torch.Tensor:
-    """Network output in ``[-1, 1]`` (roughly) -> pixels clamped to ``[0, 1]``."""
-    return ((pixels + 1.0) / 2.0).clamp(0.0, 1.0)
+def to_video01(pixels: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+    """Network output in ``[-1, 1]`` (roughly) -> pixels in ``[0, 1]`` (clamped unless ``clamp=False``, which
+    training losses use so that gradients do not vanish outside the range)."""
+    video = (pixels + 1.0) / 2.0
+    return video.clamp(0.0, 1.0) if clamp else video
 
 
 def decode_in_frame_batches(decoder: SplitDecoder, z_raw: torch.Tensor, head: Head) -> torch.Tensor:
@@ -155,11 +157,12 @@ class VideoVAEMixin:
         z_raw = posterior.sample(generator) if sample else posterior.mode()
         return scale_latent(z_raw, self.config.scaling_factor, self.config.shift_factor)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Scaled latent ``(B, c, t, h, w)`` -> pixels ``(B, 3, (t-1)*tf+1, h*f, w*f)`` clamped to ``[0, 1]``."""
+    def decode(self, z: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """Scaled latent ``(B, c, t, h, w)`` -> pixels ``(B, 3, (t-1)*tf+1, h*f, w*f)`` in ``[0, 1]`` (clamped
+        unless ``clamp=False``)."""
         check_latent(z, self.latent_channels)
         z_raw = self._prepare_latent(unscale_latent(z, self.config.scaling_factor, self.config.shift_factor))
-        return to_video01(decode_in_frame_batches(self.decoder, z_raw, self.decoder.forward_head))
+        return to_video01(decode_in_frame_batches(self.decoder, z_raw, self.decoder.forward_head), clamp)
 
     def forward(self, video01: torch.Tensor) -> torch.Tensor:
         """Reconstruction ``decode(encode(video01))``."""

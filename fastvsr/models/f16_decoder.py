@@ -1,0 +1,165 @@
+"""FastVSR's f16 decoder: an f8 VAE decoder with a per-frame PixelShuffle(2) and a channel copy before its head.
+
+Layout (FastVSR figure (c)): the f8 decoder's conv_in, mid and up blocks unchanged (``4C`` channels at
+``R = 8x`` the latent), PixelShuffle(2) per frame (``C`` at ``2R``), expansion back to ``4C`` (parameter-free
+copy x4, or a 1x1 conv), then the f8 head (norm, SiLU, conv_out). Every f8 weight keeps its shape, so
+:meth:`F16Decoder.from_f8` copies them all. With ``norm_placement="before"`` the head's norm/SiLU run at
+``4C``/``R`` and the copy feeds conv_out directly; then :meth:`F16Decoder.fold_copy` replaces
+"copy + conv_out" by one conv on ``C`` channels (exact, 4x fewer conv_out MACs at ``2R``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+from fastvsr.config import require
+from fastvsr.errors import ConfigError
+from fastvsr.models.vae import VAE, build_split_decoder
+from fastvsr.models.vae.common import DecoderContext, check_latent, decode_in_frame_batches, to_video01, unscale_latent
+from fastvsr.ops.pixel import channel_copy, fold_copy_into_conv_weight, pixel_shuffle_frames
+
+SHUFFLE = 2  # extra spatial factor of the decoder
+EXPANSIONS = ("copy", "conv1x1")
+NORM_PLACEMENTS = ("after", "before")
+
+
+@dataclass
+class F16DecoderConfig:
+    """How the f16 decoder widens the shuffled features and where the head's norm sits."""
+
+    expansion: str = "copy"  # "copy" (parameter-free tile x4) or "conv1x1" (C -> 4C, initialised as the copy)
+    norm_placement: str = "after"  # "after" the shuffle (paper figure) or "before" it (allows fold_copy)
+
+    def __post_init__(self) -> None:
+        require(self.expansion in EXPANSIONS, f"decoder.expansion must be one of {EXPANSIONS}, got '{self.expansion}'")
+        require(self.norm_placement in NORM_PLACEMENTS,
+                f"decoder.norm_placement must be one of {NORM_PLACEMENTS}, got '{self.norm_placement}'")
+
+
+def _copy_as_conv_weight(channels: int, copies: int) -> torch.Tensor:
+    """Weight ``(copies*C, C, 1, 1, 1)`` of the 1x1 conv that equals :func:`channel_copy`."""
+    return torch.eye(channels).repeat(copies, 1)[:, :, None, None, None]
+
+
+class F16Decoder(ModelMixin, ConfigMixin):
+    """Decoder with twice the spatial factor of the VAE it was built from (16 for an f8 VAE).
+
+    ``decode(z)``: scaled latent ``(B, c, t, h, w)`` (the VAE's scaling) -> ``(B, 3, T, 16h, 16w)`` in ``[0, 1]``
+    with ``T = (t - 1) * temporal_factor + 1``. Build it with :meth:`from_f8`; the constructor arguments are
+    what ``config.json`` records (``base_kind``/``base_decoder``: the f8 VAE kind and its ``decoder_spec()``).
+    """
+
+    @register_to_config
+    def __init__(self, base_kind: str = "spatiotemporal", base_decoder: dict[str, Any] | None = None,
+                 expansion: str = "copy", norm_placement: str = "after", folded: bool = False,
+                 scaling_factor: float = 1.0, shift_factor: float | None = None) -> None:
+        super().__init__()
+        F16DecoderConfig(expansion, norm_placement)  # validates
+        if base_decoder is None:
+            raise ConfigError("F16Decoder needs base_decoder (build it with F16Decoder.from_f8(vae))")
+        self.decoder = build_split_decoder(base_kind, base_decoder)
+        wide = self.decoder.output_conv().in_channels
+        if wide % (SHUFFLE * SHUFFLE):
+            raise ConfigError(f"F16Decoder: the last decoder block has {wide} channels, not a multiple of 4")
+        self.expand = nn.Conv3d(wide // 4, wide, 1) if expansion == "conv1x1" else None
+        if folded:
+            self._check_foldable()
+            conv = self.decoder.output_conv()
+            self._set_output_weight(conv.weight.new_empty(conv.out_channels, wide // 4, *conv.kernel_size))
+
+    @classmethod
+    def from_f8(cls, vae: VAE, cfg: F16DecoderConfig | None = None) -> F16Decoder:
+        """An f16 decoder holding a copy of every weight of ``vae.decoder`` (same dtype and device).
+
+        ``vae``: a :class:`SpatioTemporalVAE` or :class:`CogVideoXVAE` (any spatial factor; the result has twice
+        it). The ``conv1x1`` expansion starts as an exact copy (identity tiles, zero bias).
+        """
+        cfg = cfg or F16DecoderConfig()
+        if getattr(vae, "post_quant_conv", None) is not None:
+            raise ConfigError("F16Decoder.from_f8: VAEs with a post_quant_conv are not supported")
+        param = next(vae.decoder.parameters())
+        model = cls(base_kind=vae.decoder_kind, base_decoder=vae.decoder_spec(), expansion=cfg.expansion,
+                    norm_placement=cfg.norm_placement, scaling_factor=float(vae.config.scaling_factor),
+                    shift_factor=vae.config.shift_factor).to(param.device)
+        if param.dtype != torch.float32:
+            model = model.to(dtype=param.dtype)
+        model.decoder.load_state_dict(vae.decoder.state_dict(), strict=True)
+        if model.expand is not None:
+            with torch.no_grad():
+                model.expand.weight.copy_(_copy_as_conv_weight(model.expand.in_channels, SHUFFLE * SHUFFLE))
+                model.expand.bias.zero_()
+        return model
+
+    @property
+    def spatial_factor(self) -> int:
+        return SHUFFLE * 2 ** (len(self.config.base_decoder["block_out_channels"]) - 1)
+
+    @property
+    def temporal_factor(self) -> int:
+        spec = self.config.base_decoder
+        return int(spec.get("temporal_factor", spec.get("temporal_compression_ratio", 1)))
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self.config.base_decoder["latent_channels"])
+
+    @property
+    def folded(self) -> bool:
+        return bool(self.config.folded)
+
+    def _check_foldable(self) -> None:
+        if self.config.expansion != "copy" or self.config.norm_placement != "before":
+            raise ConfigError(
+                "fold_copy is exact only when the copy feeds conv_out directly (expansion='copy', "
+                f"norm_placement='before'); this decoder has expansion='{self.config.expansion}', "
+                f"norm_placement='{self.config.norm_placement}'")
+
+    def _set_output_weight(self, weight: torch.Tensor) -> None:
+        conv = self.decoder.output_conv()
+        conv.weight = nn.Parameter(weight, requires_grad=conv.weight.requires_grad)
+        conv.in_channels = weight.shape[1]
+
+    def fold_copy(self) -> F16Decoder:
+        """Fold the channel copy into conv_out (inference): conv_out then reads the ``C`` shuffled channels
+        with its 4 input-channel slices summed. Exact; raises :class:`ConfigError` where it would not be."""
+        self._check_foldable()
+        if not self.folded:
+            conv = self.decoder.output_conv()
+            self._set_output_weight(fold_copy_into_conv_weight(conv.weight.detach(), SHUFFLE * SHUFFLE))
+            self.register_to_config(folded=True)
+        return self
+
+    def _expand(self, x: torch.Tensor) -> torch.Tensor:
+        if self.folded:
+            return x
+        if self.expand is not None:
+            return self.expand(x)
+        return channel_copy(x, SHUFFLE * SHUFFLE)
+
+    def forward_head(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
+        """Last f8 feature map ``(B, 4C, T, R_h, R_w)`` -> pixels ``(B, 3, T, 2R_h, 2R_w)`` in ``[-1, 1]``."""
+        decoder = self.decoder
+        before = self.config.norm_placement == "before"
+        if before:
+            feats = decoder.forward_norm(feats, ctx)
+        x = self._expand(pixel_shuffle_frames(feats, SHUFFLE))
+        if not before:
+            x = decoder.forward_norm(x, ctx)
+        return decoder.forward_out(x, ctx)
+
+    def decode(self, z: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+        """Scaled latent ``(B, c, t, h, w)`` -> ``(B, 3, T, h*sf, w*sf)`` in ``[0, 1]`` (clamped unless
+        ``clamp=False``), ``sf = spatial_factor``."""
+        check_latent(z, self.latent_channels)
+        z_raw = unscale_latent(z, self.config.scaling_factor, self.config.shift_factor)
+        return to_video01(decode_in_frame_batches(self.decoder, z_raw, self.forward_head), clamp)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Same as :meth:`decode`."""
+        return self.decode(z)
