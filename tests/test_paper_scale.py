@@ -28,3 +28,15 @@ def test_paper_yaml_matches_paper_module(repo_root):
     cfg = load_config(DenoiserConfig, [repo_root / "configs/models/denoiser_cogvideox15_5b.yaml"])
     assert cfg == PAPER_DENOISER
     assert PAPER_SAMPLER.t_star == 399 and PAPER_SAMPLER.steps == 1 and PAPER_SAMPLER.schedule.kind == "cogvideox_v"
+
+
+def test_paper_vsr_bundle_on_meta(repo_root):
+    from fastvsr.models.paper import build_paper_vsr_model, paper_vsr_config
+    from fastvsr.models.vsr import VSRModelConfig
+
+    for decoder, yaml in (("f16", "fastvsr_paper.yaml"), ("vae", "fastvsr_paper_f8.yaml")):
+        assert load_config(VSRModelConfig, [repo_root / "configs/models" / yaml]) == paper_vsr_config(decoder)
+    model = build_paper_vsr_model("f16")
+    assert all(p.is_meta for p in model.parameters())
+    assert model.input_upscale(4) == 2 and model.pixel_multiple == 16 and model.frame_multiple == 4
+    assert build_paper_vsr_model("vae").input_upscale(4) == 4

@@ -26,6 +26,7 @@ class DenoiserConfig:
     kind: str = "unet"  # "unet" or "cogvideox_dit"
     unet: UNetDenoiserConfig = field(default_factory=UNetDenoiserConfig)
     dit: CogVideoXDiTConfig = field(default_factory=CogVideoXDiTConfig)
+    pretrained: str | None = None  # a local folder saved by save_pretrained (e.g. DOVE's transformer + prompt)
 
     def __post_init__(self) -> None:
         require(self.kind in DENOISER_KINDS, f"denoiser.kind must be one of {DENOISER_KINDS}, got '{self.kind}'")
@@ -35,7 +36,9 @@ Denoiser = SpatioTemporalUNet | CogVideoXDiTDenoiser
 
 
 def build_denoiser(cfg: DenoiserConfig, latent_channels: int) -> Denoiser:
-    """A randomly initialised denoiser for ``latent_channels``-channel latents."""
+    """A randomly initialised denoiser for ``latent_channels``-channel latents (or ``cfg.pretrained`` loaded)."""
+    if cfg.pretrained:
+        return load_denoiser(cfg.kind, cfg.pretrained)
     if cfg.kind == "unet":
         return SpatioTemporalUNet(in_channels=latent_channels, **asdict(cfg.unet))
     return CogVideoXDiTDenoiser.from_config(cfg.dit, latent_channels)
