@@ -47,19 +47,41 @@ def _bit_depth(fmt: av.VideoFormat | None) -> int:
     return max(component.bits for component in fmt.components)
 
 
-def _count_packets(container: av.container.InputContainer, stream: av.VideoStream) -> int:
-    """Frames in the stream, counted from its packets (exact where the header's count is missing or wrong)."""
-    return sum(1 for packet in container.demux(stream) if packet.size and not packet.is_discard)
+def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, Fraction | None]:
+    """Demux the stream once: ``(frames, seconds from the first frame's start to the last frame's end)``.
+
+    Counting packets is exact where a header's frame count is missing (mkv) or wrong; the span is ``None``
+    when timestamps or durations are missing.
+    """
+    count, first, end = 0, None, None
+    for packet in container.demux(stream):
+        if not packet.size or packet.is_discard:
+            continue
+        count += 1
+        if packet.pts is not None:
+            first = packet.pts if first is None else min(first, packet.pts)
+            if packet.duration:
+                end = packet.pts + packet.duration if end is None else max(end, packet.pts + packet.duration)
+    if first is None or end is None or end <= first or stream.time_base is None:
+        return count, None
+    return count, (end - first) * stream.time_base
 
 
-def _frame_rate(stream: av.VideoStream, num_frames: int) -> Fraction:
-    """Average frame rate as an exact fraction (mean rate of variable-frame-rate videos)."""
+def _frame_rate(stream: av.VideoStream, num_frames: int, span: Fraction | None) -> Fraction:
+    """Average frame rate as an exact fraction.
+
+    FFmpeg's average rate is kept (it is exact for constant-rate videos, e.g. 30000/1001, even in millisecond
+    time bases); when the packets' timestamps disagree with it by more than 1 % (variable frame rate, or a
+    container declaring a nominal rate), the measured mean ``frames / span`` is used.
+    """
+    measured = Fraction(num_frames) / span if span else None
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate:
-            return Fraction(rate)
-    if stream.duration and stream.time_base and num_frames:
-        return Fraction(num_frames) / (stream.duration * stream.time_base)
-    return DEFAULT_IMAGE_FPS
+            declared = Fraction(rate)
+            if measured is None or abs(measured - declared) <= declared / 100:
+                return declared
+            return measured
+    return measured or DEFAULT_IMAGE_FPS
 
 
 def probe_container(path: Path) -> VideoInfo:
@@ -68,7 +90,7 @@ def probe_container(path: Path) -> VideoInfo:
     with container, _ffmpeg_errors(path, "read"):
         stream = container.streams.video[0]
         ctx = stream.codec_context
-        num_frames = _count_packets(container, stream)
+        num_frames, span = _scan_packets(container, stream)
         if num_frames == 0:
             raise InputError(f"{path} has no video frames")
         if not ctx.width or not ctx.height:
@@ -76,7 +98,7 @@ def probe_container(path: Path) -> VideoInfo:
         audio = container.streams.audio
         return VideoInfo(
             path=path, num_frames=num_frames, height=ctx.height, width=ctx.width,
-            fps=_frame_rate(stream, num_frames), has_audio=bool(audio), is_image_sequence=False,
+            fps=_frame_rate(stream, num_frames, span), has_audio=bool(audio), is_image_sequence=False,
             codec=ctx.name, pix_fmt=ctx.format.name if ctx.format else "", bit_depth=_bit_depth(ctx.format),
             audio_codec=audio[0].codec_context.name if audio else "",
         )

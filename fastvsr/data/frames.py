@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,12 +32,14 @@ def list_frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def _open(path: Path) -> Image.Image:
+@contextlib.contextmanager
+def _pil_errors(path: Path) -> Iterator[None]:
+    """Turn PIL's errors for ``path`` (missing, not an image, truncated) into one-line ``InputError``s."""
     try:
-        return Image.open(path)
+        yield
     except FileNotFoundError:
         raise InputError(f"image {path} does not exist") from None
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise InputError(f"cannot read image {path}: {str(err).splitlines()[0]}") from None
 
 
@@ -45,16 +48,12 @@ def load_image(path: Path) -> np.ndarray:
 
     EXIF orientation is applied, grayscale and palette images become RGB, alpha is dropped.
     """
-    with _open(path) as image:
-        try:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            if image.mode in _SIXTEEN_BIT_MODES:
-                gray = np.asarray(image).astype(np.uint16)
-                return np.repeat(gray[..., None], 3, axis=2)
-            return np.asarray(image.convert("RGB"))
-        except OSError as err:  # truncated or undecodable pixel data
-            raise InputError(f"cannot decode image {path}: {str(err).splitlines()[0]}") from None
+    with _pil_errors(path), Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.mode in _SIXTEEN_BIT_MODES:
+            gray = np.asarray(image).astype(np.uint16)
+            return np.repeat(gray[..., None], 3, axis=2)
+        return np.asarray(image.convert("RGB"))
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:
@@ -67,11 +66,11 @@ def probe_images(path: Path, files: Sequence[Path]) -> VideoInfo:
     """Probe an image file or a folder of images (headers only; every frame must have the same size)."""
     if not files:
         raise InputError(f"folder {path} has no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    with _open(files[0]) as first:
+    with _pil_errors(files[0]), Image.open(files[0]) as first:
         width, height = _oriented_size(first)
         codec, mode = (first.format or files[0].suffix[1:]).lower(), first.mode
     for file in files[1:]:
-        with _open(file) as image:
+        with _pil_errors(file), Image.open(file) as image:
             if _oriented_size(image) != (width, height):
                 raise InputError(f"{file} is {image.width}x{image.height} but {files[0].name} is {width}x{height}; "
                                  "all frames in a folder must have the same size")
