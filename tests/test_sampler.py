@@ -115,3 +115,16 @@ def test_sampler_config_validation_and_build():
         load_config(SamplerConfig, overrides=["steps=0"])
     with pytest.raises(ConfigError, match="kind"):
         load_config(SamplerConfig, overrides=["schedule.kind=ddim"])
+
+
+def test_one_step_matches_doves_get_velocity_trick(vsched):
+    """DOVE computes x0 as scheduler.get_velocity(v_pred, z_t, t) (arguments swapped); ours must agree."""
+    from diffusers import CogVideoXDPMScheduler
+
+    scheduler = CogVideoXDPMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+                                      rescale_betas_zero_snr=True, snr_shift_scale=1.0,
+                                      prediction_type="v_prediction", timestep_spacing="trailing")
+    v, z_t = _pair(dtype=torch.float32)
+    t = torch.full((2,), 399, dtype=torch.long)
+    dove = scheduler.get_velocity(v, z_t, t)
+    assert torch.allclose(v_to_x0(vsched, v, z_t, t.float()), dove, atol=1e-6)
