@@ -70,6 +70,7 @@ def test_sampling_uses_the_generator_and_scaling_is_applied():
     torch.testing.assert_close(a, b, atol=0, rtol=0)
     assert (a - mode).abs().max() > 1e-4
     torch.testing.assert_close(mode, (raw_mean - 0.1) * 0.5)
+    torch.testing.assert_close(vae.posterior(video).mean, raw_mean)
 
 
 @pytest.mark.parametrize("shape, message", [

@@ -148,12 +148,17 @@ class VideoVAEMixin:
         """Hook applied to the raw latent before the decoder (identity unless the model has a post-quant conv)."""
         return z_raw
 
+    def posterior(self, video01: torch.Tensor) -> DiagonalGaussianDistribution:
+        """The encoder's Gaussian over *raw* (unscaled) latents of ``(B, 3, T, H, W)`` pixels in ``[0, 1]``
+        (``.mean``, ``.logvar``, ``.kl()`` for training)."""
+        check_video(video01, self.spatial_factor, self.temporal_factor)
+        return DiagonalGaussianDistribution(self._moments(to_model_range(video01)))
+
     def encode(self, video01: torch.Tensor, sample: bool = False,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """``(B, 3, T, H, W)`` in ``[0, 1]`` -> scaled latent ``(B, c, (T-1)/tf+1, H/f, W/f)``: the posterior
         mode, or a sample drawn with ``generator`` when ``sample``."""
-        check_video(video01, self.spatial_factor, self.temporal_factor)
-        posterior = DiagonalGaussianDistribution(self._moments(to_model_range(video01)))
+        posterior = self.posterior(video01)
         z_raw = posterior.sample(generator) if sample else posterior.mode()
         return scale_latent(z_raw, self.config.scaling_factor, self.config.shift_factor)
 
