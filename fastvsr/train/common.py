@@ -121,10 +121,25 @@ def ema_weights(ema: EMAModel, model: nn.Module) -> Iterator[nn.Module]:
 
 
 def enable_gradient_checkpointing(module: nn.Module) -> None:
-    """Turn on activation checkpointing of a diffusers model; ConfigError when it has none."""
-    if not getattr(module, "_supports_gradient_checkpointing", False):
-        raise ConfigError(f"train.gradient_checkpointing: {type(module).__name__} does not support it")
-    module.enable_gradient_checkpointing()
+    """Turn on activation checkpointing of a diffusers model (``train.gradient_checkpointing``); ConfigError
+    when the model has none."""
+    try:
+        module.enable_gradient_checkpointing()  # type: ignore[operator]
+    except (AttributeError, ValueError):
+        raise ConfigError(f"train.gradient_checkpointing: {type(module).__name__} does not support it") from None
+
+
+class MethodForward(nn.Module):
+    """Makes ``module.<method>`` the ``forward`` of a wrapper, so DDP (which syncs gradients only through
+    ``forward``) can wrap a model trained through another method, e.g. a decoder's ``decode``."""
+
+    def __init__(self, module: nn.Module, method: str) -> None:
+        super().__init__()
+        self.module = module
+        self.method = method
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.module, self.method)(*args, **kwargs)
 
 
 def weights_digest(module: nn.Module) -> str:
@@ -299,11 +314,16 @@ class Session:
                                                    self.loop.keep_checkpoints)
 
     def validate(self, forward: Callable[[nn.Module], tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]],
-                 curve_keys: tuple[str, ...] = ("train/total",)) -> None:
+                 curve_keys: tuple[str | tuple[str, ...], ...] = ("train/total",), also_score: dict[str, str] | None = None) -> None:
         """Run ``forward(ema_model) -> (pred, gt, panels)`` on the main process with the EMA weights, log
         ``val/psnr`` and ``val/ssim``, write ``val/step-XXXXXXXX.png`` and refresh ``loss_curves.png``.
 
-        ``pred``/``gt`` are ``(B, 3, T, H, W)`` in ``[0, 1]``; ``panels`` maps labels to ``(3, T, H, W)`` clips.
+        Args:
+            forward: ``pred``/``gt`` are ``(B, 3, T, H, W)`` in ``[0, 1]``; ``panels`` maps labels to
+                ``(3, T, H, W)`` clips for the comparison PNG.
+            curve_keys: panels of ``loss_curves.png`` (a key or a group of keys; ``val/psnr`` is added).
+            also_score: ``{name: panel label}``: panels of ``gt``'s size also scored, logged as
+                ``val/<name>_psnr`` and ``val/<name>_ssim`` (e.g. the lower-bound floor).
         """
         acc = self.accelerator
         if acc.is_main_process:
@@ -314,12 +334,15 @@ class Session:
                 pred, gt, panels = forward(model)
             model.train(was_training)
             scores = clip_fidelity(pred, gt)
+            for name, label in (also_score or {}).items():
+                scores.update({f"{name}_{k}": v for k, v in clip_fidelity(panels[label][None], gt[:1]).items()})
             self.last_validation = scores
             self.log.log(self.state.step, {f"val/{k}": v for k, v in scores.items()})
             title = f"step {self.state.step}: PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f} (EMA)"
             save_comparison_png(self.output_dir / "val" / f"step-{self.state.step:08d}.png", panels, title)
             records = read_metrics(self.output_dir / METRICS_FILE)
-            plot_runs({"run": records}, [*curve_keys, "val/psnr"], self.output_dir / "loss_curves.png",
+            val_keys = ("val/psnr", *(f"val/{name}_psnr" for name in also_score or {}))
+            plot_runs({"run": records}, [*curve_keys, val_keys], self.output_dir / "loss_curves.png",
                       title=self.output_dir.name)
         acc.wait_for_everyone()
 
@@ -368,8 +391,6 @@ def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, output_dir / "config.yaml")
-    if loop.gradient_checkpointing:
-        enable_gradient_checkpointing(model)
     model.train()
     optimizer = build_optimizer(model.parameters(), optim)
     scheduler = get_constant_schedule_with_warmup(optimizer, num_warmup_steps=optim.warmup_steps)
