@@ -44,7 +44,7 @@ def _pil_errors(path: Path) -> Iterator[None]:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """One image as ``(H, W, 3)``: ``uint8``, or ``uint16`` for 16-bit grayscale images.
+    """One image as ``(3, H, W)`` RGB planes: ``uint8``, or ``uint16`` for 16-bit grayscale images.
 
     EXIF orientation is applied, grayscale and palette images become RGB, alpha is dropped.
     """
@@ -52,8 +52,8 @@ def load_image(path: Path) -> np.ndarray:
         image = ImageOps.exif_transpose(image)
         if image.mode in _SIXTEEN_BIT_MODES:
             gray = np.asarray(image).astype(np.uint16)
-            return np.repeat(gray[..., None], 3, axis=2)
-        return np.asarray(image.convert("RGB"))
+            return np.stack([gray] * 3)
+        return np.ascontiguousarray(np.asarray(image.convert("RGB")).transpose(2, 0, 1))
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:

@@ -40,16 +40,27 @@ def probe_video(path: str | Path) -> VideoInfo:
 def _iter_arrays(info: VideoInfo, start: int) -> Iterator[np.ndarray]:
     frames = iter_image_frames(info, start) if info.is_image_sequence else iter_container_frames(info, start)
     for array in frames:
-        if array.shape[:2] != (info.height, info.width):
+        if array.shape[1:] != (info.height, info.width):
             raise InputError(f"{info.path}: frame size changes from {info.width}x{info.height} to "
-                             f"{array.shape[1]}x{array.shape[0]} mid-stream; this is not supported")
+                             f"{array.shape[2]}x{array.shape[1]} mid-stream; this is not supported")
         yield array
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    """``(H, W, 3)`` uint8/uint16 -> ``(3, H, W)`` float32 in ``[0, 1]``."""
-    scale = 255.0 if array.dtype == np.uint8 else 65535.0
-    return torch.from_numpy(array.astype(np.float32) / scale).permute(2, 0, 1)
+def _to_float(planes: np.ndarray) -> torch.Tensor:
+    """``(3, ...)`` uint8/uint16 RGB planes -> float32 in ``[0, 1]``, same shape."""
+    scale = 255.0 if planes.dtype == np.uint8 else 65535.0
+    return torch.from_numpy(planes.astype(np.float32)).div_(scale)
+
+
+def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, info: VideoInfo) -> torch.Tensor:
+    """Gather ``count`` ``(3, H, W)`` integer frames into ``(3, T, H, W)`` float32 in ``[0, 1]``."""
+    buffer: np.ndarray | None = None
+    for index, array in enumerate(arrays):
+        if buffer is None:
+            buffer = np.empty((3, count, info.height, info.width), array.dtype)
+        buffer[:, index] = array
+    assert buffer is not None
+    return _to_float(buffer)
 
 
 def read_video(
@@ -72,11 +83,8 @@ def read_video(
         raise InputError(f"start frame {start} is past the end of {info.path} ({info.num_frames} frames)")
     available = len(range(start, info.num_frames, stride))
     count = available if num_frames is None else min(num_frames, available)
-    frames = torch.empty(3, count, info.height, info.width, dtype=torch.float32)
     selected = islice(_iter_arrays(info, start), 0, (count - 1) * stride + 1, stride)
-    for index, array in enumerate(selected):
-        frames[:, index] = _to_tensor(array)
-    return frames, info
+    return _stack_frames(selected, count, info), info
 
 
 def iter_video_chunks(path: str | Path, chunk_frames: int, overlap: int = 0) -> Iterator[tuple[int, torch.Tensor]]:
@@ -97,11 +105,11 @@ def iter_video_chunks(path: str | Path, chunk_frames: int, overlap: int = 0) -> 
     info = probe_video(path)
     start, buffer, carried = 0, [], 0
     for array in _iter_arrays(info, 0):
-        buffer.append(_to_tensor(array))
+        buffer.append(array)
         if len(buffer) == chunk_frames:
-            yield start, torch.stack(buffer, dim=1)
+            yield start, _stack_frames(buffer, chunk_frames, info)
             start += chunk_frames - overlap
             buffer = buffer[chunk_frames - overlap:]
             carried = len(buffer)
     if len(buffer) > carried:
-        yield start, torch.stack(buffer, dim=1)
+        yield start, _stack_frames(buffer, len(buffer), info)
