@@ -6,9 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
 from fastvsr.models.f16_decoder import F16Decoder, F16DecoderConfig
-from fastvsr.models.vae import CogVideoXVAE, SpatioTemporalVAE
+from fastvsr.models.vae import CogVideoXVAE, SpatioTemporalVAE, VAEConfig, build_vae
 from fastvsr.ops.pixel import channel_copy, fold_copy_into_conv_weight, pixel_shuffle_frames, pixel_unshuffle_frames
 
 
@@ -89,7 +90,7 @@ def test_conv1x1_expansion_starts_as_the_copy_and_placements_differ(kind, placem
 def test_fold_copy_is_exact_and_shrinks_conv_out(kind):
     vae = tiny_vae(kind)
     f16 = F16Decoder.from_f8(vae, F16DecoderConfig("copy", "before")).eval()
-    z = torch.randn(LATENT)
+    z = torch.randn(1, 4, 5, 1, 2)  # CogVideoX: 2 frame batches, so the (folded) conv_out cache is carried over
     with torch.no_grad():
         before = f16.decode(z, clamp=False)
         f16.fold_copy()
@@ -131,6 +132,15 @@ def test_gradients_reach_every_weight():
     f16 = F16Decoder.from_f8(tiny_vae("cogvideox"), F16DecoderConfig("conv1x1", "after"))
     f16.decode(torch.randn(LATENT), clamp=False).square().mean().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in f16.parameters())
+
+
+def test_paper_scale_f16_decoder_builds_on_meta_with_the_f8_parameter_count(repo_root):
+    cfg = load_config(VAEConfig, [repo_root / "configs/models/vae_cogvideox15.yaml"])
+    with torch.device("meta"):
+        f16 = F16Decoder.from_f8(build_vae(cfg))
+    params = list(f16.parameters())
+    assert all(p.is_meta for p in params) and f16.spatial_factor == 16
+    assert sum(p.numel() for p in params) == 123_368_451  # the CogVideoX VAE decoder, unchanged
 
 
 def read_frames(path, count: int) -> torch.Tensor:
