@@ -89,3 +89,25 @@ def test_missing_files_raise_one_line_errors(tiny, tmp_path, missing):
         VSRModel.from_pretrained(folder)
     message = str(err.value)
     assert "\n" not in message and missing.split("/")[-1] in message and str(folder) in message
+
+
+def test_dove_style_bundle_tiny(tmp_path, sample_clip):
+    """The paper path at toy size: CogVideoX VAE + CogVideoX DiT (odd latent frames padded) + f16 decoder."""
+    overrides = ["vae.kind=cogvideox", "vae.block_out_channels=[16,16,16,16]", "vae.norm_num_groups=4",
+                 "vae.latent_channels=4", "vae.scaling_factor=0.7", "denoiser.kind=cogvideox_dit",
+                 "denoiser.dit.num_attention_heads=2", "denoiser.dit.attention_head_dim=16", "denoiser.dit.num_layers=1",
+                 "denoiser.dit.time_embed_dim=8", "denoiser.dit.text_embed_dim=16",
+                 "denoiser.dit.max_text_seq_length=8", "denoiser.dit.sample_height=16", "denoiser.dit.sample_width=16"]
+    model = build_vsr_model(load_config(VSRModelConfig, overrides=overrides)).eval()
+    assert model.pixel_multiple == 16 and model.input_upscale(4) == 2
+    video = _clip(sample_clip, frames=9, size=(16, 32))
+    with torch.no_grad():
+        z = model.encode(video)
+        assert z.shape == (1, 4, 3, 2, 4)  # 3 latent frames: odd, padded inside the DiT
+        sr = model.decode(model.restore(z))
+    assert sr.shape == (1, 3, 9, 32, 64)
+    model.save_pretrained(tmp_path / "dove")
+    loaded = VSRModel.from_pretrained(tmp_path / "dove").eval()
+    assert {p.name for p in (tmp_path / "dove/denoiser").iterdir()} >= {"config.json", "prompt_embeds.safetensors"}
+    with torch.no_grad():
+        assert torch.allclose(loaded(video), model(video), atol=1e-5, rtol=0)

@@ -117,8 +117,9 @@ class VSRModel(nn.Module):
                 generator: torch.Generator | None = None) -> torch.Tensor:
         """Restored latent (B, c, t, h, w) of an LR latent: :func:`fastvsr.diffusion.restore_latent` with this
         model's schedule and ``t_star``; ``steps`` defaults to the saved sampler setting."""
-        return restore_latent(self.denoiser, z_lq, schedule=self.schedule, steps=steps or self.sampler.steps,
-                              t_star=self.sampler.t_star, cond=cond, generator=generator)
+        steps = self.sampler.steps if steps is None else steps
+        return restore_latent(self.denoiser, z_lq, schedule=self.schedule, steps=steps, t_star=self.sampler.t_star,
+                              cond=cond, generator=generator)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B, c, t, h, w) latent -> (B, 3, T, h * decoder.spatial_factor, w * ...) in [0, 1]."""
