@@ -71,9 +71,10 @@ def probe_images(path: Path, files: Sequence[Path]) -> VideoInfo:
         codec, mode = (first.format or files[0].suffix[1:]).lower(), first.mode
     for file in files[1:]:
         with _pil_errors(file), Image.open(file) as image:
-            if _oriented_size(image) != (width, height):
-                raise InputError(f"{file} is {image.width}x{image.height} but {files[0].name} is {width}x{height}; "
-                                 "all frames in a folder must have the same size")
+            size = _oriented_size(image)
+        if size != (width, height):
+            raise InputError(f"{file} is {size[0]}x{size[1]} but {files[0].name} is {width}x{height}; "
+                             "all frames in a folder must have the same size")
     return VideoInfo(path=path, num_frames=len(files), height=height, width=width, fps=DEFAULT_IMAGE_FPS,
                      has_audio=False, is_image_sequence=True, codec=codec, pix_fmt=mode,
                      bit_depth=16 if mode in _SIXTEEN_BIT_MODES else 8)
