@@ -128,3 +128,28 @@ def test_one_step_matches_doves_get_velocity_trick(vsched):
     t = torch.full((2,), 399, dtype=torch.long)
     dove = scheduler.get_velocity(v, z_t, t)
     assert torch.allclose(v_to_x0(vsched, v, z_t, t.float()), dove, atol=1e-6)
+
+
+def test_shortcut_bootstrap_target_on_straight_flow_and_curved_field():
+    from fastvsr.diffusion import flow_target, shortcut_bootstrap_target
+
+    flow = FlowSchedule()
+    x1, noise = _pair()
+    tau = torch.tensor([0.25, 0.5], dtype=torch.float64)
+    x = add_noise(flow, x1, noise, flow.timestep(tau, 2).double())
+    assert torch.allclose(x[0], 0.25 * x1[0] + 0.75 * noise[0], atol=1e-6)
+    d = torch.tensor([0.5, 0.25], dtype=torch.float64)
+    # exact straight-flow velocity: two half steps agree with the one-step velocity x1 - noise
+    target = shortcut_bootstrap_target(_straight_flow_velocity(flow, x1, []), x, tau, d, schedule=flow, clip=None)
+    assert torch.allclose(target, flow_target(x1, noise), atol=1e-6)
+
+    # a field that depends on the state: target = mean of the two half-step velocities, computed by hand
+    def field(z, t, cond=None, step_size=None):
+        return -z * step_size.reshape(-1, 1, 1, 1, 1)
+
+    target = shortcut_bootstrap_target(field, x, tau, d, schedule=flow, clip=None)
+    h = (d / 2).reshape(-1, 1, 1, 1, 1)
+    s1 = -x * h
+    expected = (s1 + (-(x + h * s1) * h)) / 2
+    assert torch.allclose(target, expected, atol=1e-12)
+    assert shortcut_bootstrap_target(field, x * 100, tau, d, schedule=flow).abs().max() <= 4.0

@@ -4,8 +4,10 @@ from fastvsr.diffusion.sampler import (
     Denoiser,
     SamplerConfig,
     ddim_v_sample,
+    flow_target,
     one_step_restore,
     restore_latent,
+    shortcut_bootstrap_target,
     shortcut_sample,
 )
 from fastvsr.diffusion.schedule import (
@@ -22,6 +24,7 @@ from fastvsr.diffusion.schedule import (
 
 __all__ = [
     "Denoiser", "SamplerConfig", "ddim_v_sample", "one_step_restore", "restore_latent", "shortcut_sample",
+    "flow_target", "shortcut_bootstrap_target",
     "FlowSchedule", "Schedule", "ScheduleConfig", "VPredictionSchedule", "add_noise", "build_schedule",
     "v_target", "v_to_noise", "v_to_x0",
 ]

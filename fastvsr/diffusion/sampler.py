@@ -135,3 +135,34 @@ def restore_latent(denoiser: Denoiser, z_lq: torch.Tensor, *, schedule: Schedule
     tau0 = float(schedule.tau(t_star, 1)[0])
     x = z_lq if tau0 >= 1.0 else tau0 * z_lq + (1.0 - tau0) * _noise_like(z_lq, generator)
     return shortcut_sample(denoiser, x, schedule=schedule, steps=steps, tau_start=tau0, cond=cond)
+
+
+def flow_target(x0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """Flow-matching velocity target of the straight path ``z = tau x0 + (1 - tau) noise``: ``x0 - noise``."""
+    return x0 - noise
+
+
+@torch.no_grad()
+def shortcut_bootstrap_target(denoiser: Denoiser, x: torch.Tensor, tau: torch.Tensor, step_size: torch.Tensor, *,
+                              schedule: FlowSchedule, cond: torch.Tensor | None = None,
+                              clip: float | None = 4.0) -> torch.Tensor:
+    """Self-consistency target of shortcut models (Frans et al. 2024): two half steps make one full step.
+
+    With ``d' = d / 2``: ``s1 = s(x, tau, d')``, ``x' = x + d' s1``, ``s2 = s(x', tau + d', d')`` and the target
+    for ``s(x, tau, d)`` is ``(s1 + s2) / 2`` (gradient stopped; ``clip`` bounds ``x'`` and the target as the
+    reference code does, None disables it).  Pass the EMA denoiser, as the paper does.
+
+    Args:
+        x: (B, c, t, h, w) state at flow time ``tau``; tau, step_size: (B,) flow times and steps ``d``.
+    Returns:
+        (B, c, t, h, w) target velocity.
+    """
+    half = step_size / 2
+    view = (-1,) + (1,) * (x.ndim - 1)
+    s1 = denoiser(x, schedule.timestep(tau, x.shape[0]).to(x.device), cond=cond, step_size=half)
+    x_mid = x + half.reshape(view).to(x.dtype) * s1
+    if clip is not None:
+        x_mid = x_mid.clamp(-clip, clip)
+    s2 = denoiser(x_mid, schedule.timestep(tau + half, x.shape[0]).to(x.device), cond=cond, step_size=half)
+    target = (s1 + s2) / 2
+    return target.clamp(-clip, clip) if clip is not None else target
