@@ -2,6 +2,7 @@
 frames, lossless, odd sizes), atomic outputs."""
 
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 
 import av
@@ -10,8 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
+import fastvsr.data.container as container_module
 import fastvsr.data.video as video_module
 from fastvsr.data.video import VideoWriter, iter_video_chunks, probe_video, read_video, write_video
+from fastvsr.data.writer import to_uint8_frames
 from fastvsr.errors import InputError, OutputError
 
 CARPHONE = Path(__file__).parent / "data" / "carphone_176x144_9f.mp4"  # 9 frames, 176x144, 30000/1001 fps
@@ -78,6 +81,29 @@ def test_iter_video_chunks_reconstructs_read_video(carphone_frames, chunk, overl
         assert clip.shape[1] <= chunk and torch.equal(clip, full[:, start:start + clip.shape[1]])
     rebuilt = torch.cat([pieces[0][1]] + [clip[:, overlap:] for _, clip in pieces[1:]], dim=1)
     assert torch.equal(rebuilt, full)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_read_from_start_seeks_and_matches_sequential_decode(tmp_path, monkeypatch, suffix):
+    frames = quantized((3, 20, 16, 16))
+    path = tmp_path / f"gop{suffix}"
+    with av.open(str(path), mode="w") as out:  # keyframe every 4 frames, B-frames: seeking has work to do
+        stream = out.add_stream("libx264", rate=25, options={"g": "4", "bf": "2", "crf": "30"})
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "yuv420p"
+        for index, array in enumerate(to_uint8_frames(frames)):
+            frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    full, _ = read_video(path)
+
+    def no_sequential_skip(iterable, start, stop):
+        assert start == 0, "fell back to decoding from the first frame"
+        return islice(iterable, start, stop)
+
+    monkeypatch.setattr(container_module, "islice", no_sequential_skip)
+    for start in range(1, 20):
+        assert torch.equal(read_video(path, start=start, num_frames=3)[0], full[:, start:start + 3]), start
 
 
 def test_iter_video_chunks_decodes_lazily(sample_clip, monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 
 import av
@@ -119,8 +120,50 @@ def _planar_rgb(frame: av.VideoFrame, deep: bool) -> np.ndarray:
     return np.stack([red, green, blue])
 
 
+@contextlib.contextmanager
+def _decoding(info: VideoInfo) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    container = open_container(info.path)
+    with container, _ffmpeg_errors(info.path, "decode"):
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        yield container, stream
+
+
+def _presentation_pts(container: av.container.InputContainer, stream: av.VideoStream, count: int) -> list[int] | None:
+    """Timestamps of the frames in presentation order, or ``None`` where they cannot index frames exactly."""
+    pts = sorted(p.pts for p in container.demux(stream) if p.size and not p.is_discard and p.pts is not None)
+    return pts if len(pts) == count and len(set(pts)) == count else None
+
+
+def _decoded_frames(info: VideoInfo, start: int) -> Iterator[av.VideoFrame]:
+    """Decoded frames ``start, start + 1, ...``.
+
+    For ``start > 0`` it seeks to the last keyframe at or before frame ``start`` and skips by timestamp; the
+    first frame's timestamp is checked, and anything unexpected (missing or duplicate timestamps, a seek
+    landing late) falls back to decoding from the beginning, so the frames are always those of a
+    sequential decode.
+    """
+    if start > 0:
+        with _decoding(info) as (container, stream):
+            pts = _presentation_pts(container, stream, info.num_frames)
+            if pts is not None and start < len(pts):
+                target = pts[start]
+                container.seek(target, backward=True, any_frame=False, stream=stream)
+                frames = container.decode(stream)
+                for frame in frames:
+                    if frame.pts is not None and frame.pts < target:
+                        continue
+                    if frame.pts == target:
+                        yield frame
+                        yield from frames
+                        return
+                    break
+    with _decoding(info) as (container, stream):
+        yield from islice(container.decode(stream), start, None)
+
+
 def iter_container_frames(info: VideoInfo, start: int = 0) -> Iterator[np.ndarray]:
-    """Decode frames ``start, start + 1, ...`` in presentation order.
+    """Decode frames ``start, start + 1, ...`` in presentation order (seeking near ``start`` first).
 
     Yields:
         ``(3, H, W)`` RGB arrays: ``uint8`` for 8-bit sources, ``uint16`` (full 16-bit scale) for deeper ones.
@@ -130,14 +173,10 @@ def iter_container_frames(info: VideoInfo, start: int = 0) -> Iterator[np.ndarra
         InputError: decoding fails, or the file ends before ``info.num_frames`` frames (truncated).
     """
     deep = info.bit_depth > 8
-    container = open_container(info.path)
-    index = 0
-    with container, _ffmpeg_errors(info.path, "decode"):
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            if index >= start:
-                yield _planar_rgb(frame, deep)
-            index += 1
+    index = start
+    for frame in _decoded_frames(info, start):
+        yield _planar_rgb(frame, deep)
+        index += 1
     if index < info.num_frames:
-        raise InputError(f"{info.path} is truncated or corrupt: decoded {index} of {info.num_frames} frames")
+        raise InputError(f"{info.path} is truncated or corrupt: it ends before frame {index + 1} of "
+                         f"{info.num_frames}")
