@@ -95,7 +95,8 @@ def test_dove_style_bundle_tiny(tmp_path, sample_clip):
     """The paper path at toy size: CogVideoX VAE + CogVideoX DiT (odd latent frames padded) + f16 decoder."""
     overrides = ["vae.kind=cogvideox", "vae.block_out_channels=[16,16,16,16]", "vae.norm_num_groups=4",
                  "vae.latent_channels=4", "vae.scaling_factor=0.7", "denoiser.kind=cogvideox_dit",
-                 "denoiser.dit.num_attention_heads=2", "denoiser.dit.attention_head_dim=16", "denoiser.dit.num_layers=1",
+                 "denoiser.dit.num_attention_heads=2", "denoiser.dit.attention_head_dim=16",
+                 "denoiser.dit.num_layers=1",
                  "denoiser.dit.time_embed_dim=8", "denoiser.dit.text_embed_dim=16",
                  "denoiser.dit.max_text_seq_length=8", "denoiser.dit.sample_height=16", "denoiser.dit.sample_width=16"]
     model = build_vsr_model(load_config(VSRModelConfig, overrides=overrides)).eval()

@@ -18,13 +18,12 @@ kinds; the flow schedule maps them with ``tau = 1 - t / num_train_timesteps``.  
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
 from fastvsr.config import require
 
-ScheduleKind = Literal["cogvideox_v", "flow"]
+SCHEDULE_KINDS = ("cogvideox_v", "flow")
 
 
 @dataclass
@@ -40,7 +39,7 @@ class ScheduleConfig:
     snr_shift_scale: float = 1.0  # 1.0 for CogVideoX-5B / 1.5-5B, 3.0 for CogVideoX-2B
 
     def __post_init__(self) -> None:
-        require(self.kind in ("cogvideox_v", "flow"), f"schedule.kind must be 'cogvideox_v' or 'flow', got '{self.kind}'")
+        require(self.kind in SCHEDULE_KINDS, f"schedule.kind must be one of {SCHEDULE_KINDS}, got '{self.kind}'")
         require(self.num_train_timesteps > 0, "schedule.num_train_timesteps must be positive")
 
 
