@@ -12,10 +12,12 @@ import cv2
 import numpy as np
 import torch
 
+from fastvsr.data.writer import to_uint8_frames as video_frames_to_uint8
+
 
 def to_uint8_frames(frames: torch.Tensor) -> np.ndarray:
-    """``(T, 3, H, W)`` float ``[0, 1]`` -> ``(T, H, W, 3)`` uint8 RGB (rounded)."""
-    return (frames.detach().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    """``(T, 3, H, W)`` float ``[0, 1]`` -> ``(T, H, W, 3)`` uint8 RGB (rounded, as the video writer does)."""
+    return video_frames_to_uint8(frames.transpose(0, 1))
 
 
 def from_uint8_frames(frames: np.ndarray, like: torch.Tensor) -> torch.Tensor:

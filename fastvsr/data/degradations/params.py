@@ -7,6 +7,7 @@ drift across frames are stored as arrays of length T (constant when the config's
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -208,3 +209,22 @@ def sample_degradation(rng: np.random.Generator, cfg: DegradationConfig, num_fra
         stages.append(stage)
     lr_size = (size[0] // cfg.scale, size[1] // cfg.scale)
     return DegradationParams(stages, sample_final(rng, cfg.final, num_frames, lr_size))
+
+
+def slice_params(params, start: int, stop: int):
+    """The parameters of frames ``start:stop`` of a clip: per-frame arrays sliced, noise seeds offset by
+    ``start`` (so consecutive chunks get fresh noise). Works on any of the ``*Params`` dataclasses."""
+    if not dataclasses.is_dataclass(params):
+        return params
+    changes = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        if isinstance(value, np.ndarray):
+            changes[f.name] = value[start:stop]
+        elif isinstance(value, list):
+            changes[f.name] = [slice_params(v, start, stop) for v in value]
+        elif dataclasses.is_dataclass(value):
+            changes[f.name] = slice_params(value, start, stop)
+    if isinstance(params, NoiseParams):
+        changes["seed"] = params.seed + start
+    return dataclasses.replace(params, **changes)

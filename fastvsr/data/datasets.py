@@ -1,0 +1,201 @@
+"""Training datasets: random HR clips (video files, folders of frames, images) paired with degraded LR.
+
+Every random choice of an item (clip start, crop, flips, degradation) comes from
+``numpy.random.default_rng([seed, epoch, index])``, so a resumed run that calls ``set_epoch`` (see
+``fastvsr.train.common.EpochIndexed``) sees exactly the batches it would have seen. Degraded pairs can be
+written once to a cache folder of safetensors files (:func:`fill_cache`) and read back instead of degrading on
+the fly, which keeps training compute-bound (DOVE issue #11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch.utils.data import Dataset
+from tqdm import tqdm
+
+from fastvsr.atomic import atomic_path
+from fastvsr.config import require
+from fastvsr.data.degradations import DegradationConfig, degrade_clip
+from fastvsr.data.frames import is_image_file, list_frame_files
+from fastvsr.data.info import VideoInfo
+from fastvsr.data.video import probe_video, read_video
+from fastvsr.errors import InputError
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m"})
+MAX_LISTED = 3
+
+
+def is_video_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_frame_folder(path: Path) -> bool:
+    """A folder that holds frame images directly."""
+    return path.is_dir() and bool(list_frame_files(path))
+
+
+def list_clips(folder: Path) -> dict[str, Path]:
+    """Name (file name without suffix, or folder name) -> clip for every video file and frame folder directly
+    inside ``folder``, sorted by name. Hidden entries are skipped."""
+    clips = {}
+    for entry in sorted(folder.iterdir()):
+        if not entry.name.startswith(".") and (is_video_file(entry) or is_frame_folder(entry)):
+            clips[entry.stem if entry.is_file() else entry.name] = entry
+    return clips
+
+
+def listed(names: list[str]) -> str:
+    """``"a, b, c"`` or ``"a, b, c and 4 more"`` for one-line error messages."""
+    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return ", ".join(names[:MAX_LISTED]) + more
+
+
+def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
+    """Expand the configured HR sources into clips.
+
+    Args:
+        paths: each a video file, an image (a one-frame clip), a folder of frames (one clip), or a folder whose
+            entries are videos and frame folders (each a clip).
+        image_folders: folders whose images are each a one-frame clip (e.g. DIV2K-HR).
+
+    Raises:
+        InputError: a path does not exist or holds no clip.
+    """
+    found: list[Path] = []
+    for raw in list(paths) + list(image_folders):
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"training source {path} does not exist")
+        if raw in image_folders:
+            clips = list_frame_files(path) if path.is_dir() else [path]
+        elif path.is_file() or is_frame_folder(path):
+            clips = [path]
+        else:
+            clips = list(list_clips(path).values())
+        if not clips:
+            raise InputError(f"training source {path} holds no video, frame folder or image")
+        found += clips
+    return found
+
+
+@dataclass
+class VideoDatasetConfig:
+    """Random HR clips and their degradation. ``crop_size`` (HR ``[height, width]``) must be a multiple of
+    ``degradation.scale``; images give one-frame clips whatever ``num_frames`` is."""
+
+    sources: list[str] = field(default_factory=list)
+    image_folders: list[str] = field(default_factory=list)
+    num_frames: int = 5
+    frame_stride: int = 1
+    crop_size: list[int] = field(default_factory=lambda: [256, 256])
+    flip: bool = True
+    repeat: int = 1
+    seed: int = 0
+    cache_dir: str | None = None
+    degradation: DegradationConfig = field(default_factory=DegradationConfig)
+
+    def __post_init__(self) -> None:
+        require(self.num_frames >= 1 and self.frame_stride >= 1 and self.repeat >= 1,
+                "num_frames, frame_stride and repeat must be >= 1")
+        scale = self.degradation.scale
+        require(len(self.crop_size) == 2 and all(c > 0 and c % scale == 0 for c in self.crop_size),
+                f"crop_size must be [height, width], positive multiples of the scale {scale}; got {self.crop_size}")
+
+
+def cache_file(cache_dir: str | Path, epoch: int, index: int) -> Path:
+    """Where the pair for ``(epoch, index)`` is cached."""
+    return Path(cache_dir) / f"e{epoch:04d}_i{index:07d}.safetensors"
+
+
+class VideoSRDataset(Dataset):
+    """Items ``{"gt": (3, T, H, W), "lq": (3, T, H / s, W / s), "name": str}``, floats in ``[0, 1]``, where
+    ``(H, W) = crop_size``, ``T = num_frames`` (1 for image sources) and ``s = degradation.scale``.
+
+    ``len`` is ``repeat * number of clips``; item ``i`` is a random clip of source ``i % clips``.
+
+    Raises:
+        InputError: a source is missing, too short for ``num_frames * frame_stride`` or smaller than the crop.
+    """
+
+    def __init__(self, cfg: VideoDatasetConfig) -> None:
+        self.cfg = cfg
+        self.epoch = 0
+        self.sources: list[VideoInfo] = [probe_video(p) for p in find_sources(cfg.sources, cfg.image_folders)]
+        if not self.sources:
+            raise InputError("no training sources configured (set data sources)")
+        span = (cfg.num_frames - 1) * cfg.frame_stride + 1
+        short = [i.path.name for i in self.sources if 1 < i.num_frames < span]
+        if short:
+            raise InputError(f"{len(short)} sources have fewer than {span} frames: {listed(short)}")
+        small = [i.path.name for i in self.sources if i.height < cfg.crop_size[0] or i.width < cfg.crop_size[1]]
+        if small:
+            raise InputError(f"{len(small)} sources are smaller than the crop {cfg.crop_size[1]}x{cfg.crop_size[0]}: "
+                             f"{listed(small)}")
+
+    def __len__(self) -> int:
+        return len(self.sources) * self.cfg.repeat
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose random draws ``__getitem__`` makes."""
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
+        if self.cfg.cache_dir is not None and cache_file(self.cfg.cache_dir, self.epoch, index).is_file():
+            return load_pair(cache_file(self.cfg.cache_dir, self.epoch, index))
+        return self.make_pair(self.epoch, index)
+
+    def make_pair(self, epoch: int, index: int) -> dict[str, torch.Tensor | str]:
+        """Read, crop, flip and degrade item ``index`` of ``epoch`` (never from the cache)."""
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, epoch, index])
+        info = self.sources[index % len(self.sources)]
+        count = 1 if info.num_frames == 1 else cfg.num_frames
+        start = int(rng.integers(0, info.num_frames - (count - 1) * cfg.frame_stride))
+        clip, _ = read_video(info.path, start=start, num_frames=count, stride=cfg.frame_stride)
+        (ch, cw), (h, w) = cfg.crop_size, clip.shape[-2:]
+        top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        gt = clip[:, :, top:top + ch, left:left + cw]
+        flips = [dim for dim, p in ((-1, rng.uniform()), (-2, rng.uniform())) if cfg.flip and p < 0.5]
+        gt = gt.flip(flips).contiguous() if flips else gt.contiguous()
+        lq = degrade_clip(gt, cfg.degradation, rng)
+        name = info.path.stem if info.path.is_file() else info.path.name
+        return {"gt": gt, "lq": lq, "name": f"{name}@{start}"}
+
+
+def save_pair(pair: dict[str, torch.Tensor | str], path: Path) -> Path:
+    """Write one item atomically as safetensors (``gt``, ``lq`` float32, so a cached item equals a fresh one)."""
+    with atomic_path(path) as tmp:
+        save_file({"gt": pair["gt"], "lq": pair["lq"]}, str(tmp), metadata={"name": str(pair["name"])})
+    return path
+
+
+def load_pair(path: Path) -> dict[str, torch.Tensor | str]:
+    """Read an item written by :func:`save_pair`."""
+    with safe_open(str(path), framework="pt") as f:
+        name = (f.metadata() or {}).get("name", path.stem)
+    tensors = load_file(str(path))
+    return {"gt": tensors["gt"], "lq": tensors["lq"], "name": name}
+
+
+def fill_cache(dataset: VideoSRDataset, epochs: int, overwrite: bool = False) -> int:
+    """Degrade every item of epochs ``0 .. epochs - 1`` into ``dataset.cfg.cache_dir``; returns files written.
+
+    Items already cached are kept unless ``overwrite``. The cached pairs are exactly what the dataset returns
+    without a cache for the same ``(seed, epoch, index)``.
+    """
+    if dataset.cfg.cache_dir is None:
+        raise InputError("set cache_dir to fill a degradation cache")
+    written = 0
+    jobs = [(e, i) for e in range(epochs) for i in range(len(dataset))]
+    for epoch, index in tqdm(jobs, desc="degrading", unit="clip"):
+        path = cache_file(dataset.cfg.cache_dir, epoch, index)
+        if overwrite or not path.is_file():
+            save_pair(dataset.make_pair(epoch, index), path)
+            written += 1
+    return written
