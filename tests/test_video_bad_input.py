@@ -205,3 +205,15 @@ def test_bad_read_arguments(tmp_path):
     for chunk, overlap in ((0, 0), (4, 4), (4, -1)):
         with pytest.raises(InputError, match="chunk_frames"):
             next(iter_video_chunks(BBB, chunk, overlap))
+
+
+@pytest.mark.parametrize("name, codec, pix_fmt", [
+    ("v.webm", "libvpx-vp9", "yuv420p"), ("v.avi", "mpeg4", "yuv420p"), ("v.avi", "mjpeg", "yuvj444p"),
+    ("v.mov", "prores_ks", "yuv422p10le"), ("v.mkv", "libx265", "yuv420p"),
+])
+def test_other_codecs_and_containers(tmp_path, name, codec, pix_fmt):
+    arrays = [np.full((16, 32, 3), level, np.uint8) for level in (30, 120, 220)]
+    frames, info = read_video(encode(tmp_path / name, arrays, codec, pix_fmt, "rgb24", rate=24,
+                                     options={"x265-params": "log-level=none"} if codec == "libx265" else None))
+    assert (info.num_frames, info.width, info.height, info.fps) == (3, 32, 16, Fraction(24))
+    assert (frames.mean(dim=(0, 2, 3)) * 255 - torch.tensor([30.0, 120, 220])).abs().max() < 6
