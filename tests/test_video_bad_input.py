@@ -176,6 +176,14 @@ def test_image_modes_become_rgb(tmp_path):
     assert info.bit_depth == 16 and (frames[:, 0, 1, 1] * 65535).round().tolist() == [40000] * 3
 
 
+def test_folder_mixing_8_and_16_bit_frames(tmp_path):
+    Image.fromarray(np.full((4, 6), 40000, np.uint16)).save(tmp_path / "0.png")
+    Image.fromarray(np.full((4, 6, 3), 100, np.uint8)).save(tmp_path / "1.png")
+    frames, info = read_video(tmp_path)
+    assert info.bit_depth == 16
+    assert torch.allclose(frames[:, :, 0, 0], torch.tensor([40000 / 65535, 100 / 255]).expand(3, 2))
+
+
 def test_exif_rotation_is_applied(tmp_path):
     image = Image.fromarray(np.zeros((4, 10, 3), np.uint8))
     exif = image.getexif()

@@ -88,7 +88,16 @@ def image_files(path: Path) -> list[Path]:
 def iter_image_frames(info: VideoInfo, start: int = 0) -> Iterator[np.ndarray]:
     """Load frames ``start, start + 1, ...`` of an image source (see :func:`load_image`)."""
     for file in image_files(info.path)[start:]:
-        yield load_image(file)
+        yield _as_depth(load_image(file), info.bit_depth)
+
+
+def _as_depth(planes: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Bring a frame to the folder's sample type (set by its first frame): uint8, or uint16 when 16-bit."""
+    if bit_depth > 8 and planes.dtype == np.uint8:
+        return planes.astype(np.uint16) * 257
+    if bit_depth <= 8 and planes.dtype == np.uint16:
+        return (planes >> 8).astype(np.uint8)
+    return planes
 
 
 def save_image(array: np.ndarray, path: Path) -> None:

@@ -55,11 +55,14 @@ def _to_float(planes: np.ndarray) -> torch.Tensor:
 def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, info: VideoInfo) -> torch.Tensor:
     """Gather ``count`` ``(3, H, W)`` integer frames into ``(3, T, H, W)`` float32 in ``[0, 1]``."""
     buffer: np.ndarray | None = None
-    for index, array in enumerate(arrays):
+    received = 0
+    for array in arrays:
         if buffer is None:
             buffer = np.empty((3, count, info.height, info.width), array.dtype)
-        buffer[:, index] = array
-    assert buffer is not None
+        buffer[:, received] = array
+        received += 1
+    if buffer is None or received < count:
+        raise InputError(f"{info.path}: got {received} of the {count} frames expected; the file is damaged")
     return _to_float(buffer)
 
 
