@@ -92,7 +92,7 @@ def test_save_load_bit_exact(tmp_path, kind):
     assert type(loaded) is type(vae) and public_config(loaded) == public_config(vae)
     for (name, a), (_, b) in zip(vae.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
-    z = torch.randn(1, vae.latent_channels, 2, 2, 2)
+    z = torch.randn(1, vae.latent_channels, 3, 2, 2)
     with torch.no_grad():
         assert torch.equal(vae.decode(z), loaded.decode(z))
 
@@ -151,3 +151,14 @@ def test_yaml_configs_build(repo_root, name):
 def test_bad_vae_configs_raise_config_errors(override):
     with pytest.raises(ConfigError):
         load_config(VAEConfig, [], [override])
+
+
+def test_cogvideox_needs_odd_latent_frame_counts():
+    vae = CogVideoXVAE(**TINY_COG).eval()
+    assert vae.frame_multiple == 8 and tiny_vae().frame_multiple == 4
+    with pytest.raises(InputError, match=re.escape("k*8+1")):
+        vae.encode(torch.rand(1, 3, 5, 8, 8))  # 2 latent frames: diffusers would decode them to 8 frames
+    with pytest.raises(InputError, match="odd number of latent frames"):
+        vae.decode(torch.randn(1, 4, 2, 1, 1))
+    with torch.no_grad():
+        assert vae.decode(vae.encode(torch.rand(1, 3, 1, 8, 8))).shape == (1, 3, 1, 8, 8)  # a single image

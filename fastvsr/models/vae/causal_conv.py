@@ -7,8 +7,7 @@ A causal conv pads only past frames (copies of the first frame), so output frame
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from einops import rearrange
+from einops import rearrange, reduce
 from torch import nn
 
 
@@ -55,5 +54,5 @@ def resample_time(x: torch.Tensor, up: bool) -> torch.Tensor:
     if up:
         rest = rest.repeat_interleave(2, dim=2)
     else:
-        rest = F.avg_pool3d(rest, kernel_size=(2, 1, 1))
+        rest = reduce(rest, "b c (t pair) h w -> b c t h w", "mean", pair=2)  # any dtype, unlike avg_pool3d
     return torch.cat([first, rest], dim=2)

@@ -15,6 +15,7 @@ import torch
 from diffusers.models.autoencoders.autoencoder_kl_cogvideox import AutoencoderKLCogVideoX, CogVideoXDecoder3D
 from torch import nn
 
+from fastvsr.errors import InputError
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
 
 LATENT_FRAMES_PER_BATCH = 2  # what diffusers' AutoencoderKLCogVideoX._decode uses (the VAE was trained so)
@@ -59,7 +60,14 @@ class CogVideoXSplitDecoder(CogVideoXDecoder3D):
         return self.conv_out.conv
 
     def frame_batches(self, num_frames: int) -> list[slice]:
-        """diffusers' schedule: batches of 2 latent frames, the first one taking an odd remainder."""
+        """diffusers' schedule: batches of 2 latent frames, the first one taking the odd remainder.
+
+        Only odd latent counts decode to ``4 * (t - 1) + 1`` frames (an even first batch would expand frame 0 to
+        4 frames), so an even count raises :class:`InputError`.
+        """
+        if num_frames % 2 == 0:
+            raise InputError(f"the CogVideoX decoder needs an odd number of latent frames, got {num_frames} "
+                             "(pad clips to k*8+1 frames)")
         size = LATENT_FRAMES_PER_BATCH
         rem = num_frames % size
         return [slice(size * i + (0 if i == 0 else rem), size * (i + 1) + rem)
@@ -79,7 +87,7 @@ def split_decoder_from_spec(spec: dict[str, Any]) -> CogVideoXSplitDecoder:
 class CogVideoXVAE(VideoVAEMixin, AutoencoderKLCogVideoX):
     """CogVideoX VAE (f8, t4, 16 latent channels at paper scale; scaling 0.7 for CogVideoX1.5) with our API.
 
-    ``encode``: ``(B, 3, T, H, W)`` in ``[0, 1]``, ``T % 4 == 1``, ``H, W % 8 == 0`` -> scaled latent
+    ``encode``: ``(B, 3, T, H, W)`` in ``[0, 1]``, ``T % 8 == 1``, ``H, W % 8 == 0`` -> scaled latent
     ``(B, c, (T-1)/4+1, H/8, W/8)``; ``decode``: scaled latent -> ``(B, 3, T, H, W)`` clamped to ``[0, 1]``.
     Constructor arguments are those of ``AutoencoderKLCogVideoX``.
     """
@@ -94,6 +102,12 @@ class CogVideoXVAE(VideoVAEMixin, AutoencoderKLCogVideoX):
 
     # diffusers reads the accepted config keys from the signature: present the parent's.
     __init__.__signature__ = inspect.signature(AutoencoderKLCogVideoX.__init__)  # type: ignore[attr-defined]
+
+    @property
+    def frame_multiple(self) -> int:
+        """``2 * temporal_factor`` (8): the decoder's 2-latent-frame batches need an odd latent count, so clips
+        have ``8k + 1`` frames (DOVE pads to that too)."""
+        return LATENT_FRAMES_PER_BATCH * self.temporal_factor
 
     def _moments(self, video: torch.Tensor) -> torch.Tensor:
         return self._encode(video)  # diffusers' frame-batched encode with the conv cache (and quant_conv)

@@ -55,14 +55,14 @@ class SplitDecoder(Protocol):
 Head = Callable[[torch.Tensor, DecoderContext], torch.Tensor]
 
 
-def check_video(video: torch.Tensor, spatial_factor: int, temporal_factor: int, channels: int = 3) -> None:
-    """Raise :class:`InputError` unless ``video`` is ``(B, channels, T, H, W)`` with ``T % tf == 1`` (any T
-    when ``tf == 1``) and ``H, W`` multiples of the spatial factor."""
+def check_video(video: torch.Tensor, spatial_factor: int, frame_multiple: int, channels: int = 3) -> None:
+    """Raise :class:`InputError` unless ``video`` is ``(B, channels, T, H, W)`` with ``T % frame_multiple == 1``
+    (any T when ``frame_multiple == 1``) and ``H, W`` multiples of the spatial factor."""
     if video.dim() != 5 or video.shape[1] != channels:
         raise InputError(f"expected a video tensor (B, {channels}, T, H, W), got shape {tuple(video.shape)}")
     t, h, w = video.shape[2:]
-    if temporal_factor > 1 and t % temporal_factor != 1:
-        raise InputError(f"frame count {t} must be k*{temporal_factor}+1 for this VAE (pad the clip first)")
+    if frame_multiple > 1 and t % frame_multiple != 1:
+        raise InputError(f"frame count {t} must be k*{frame_multiple}+1 for this VAE (pad the clip first)")
     if h % spatial_factor or w % spatial_factor:
         raise InputError(f"frame size {h}x{w} must be a multiple of {spatial_factor} (pad the frames first)")
 
@@ -133,6 +133,12 @@ class VideoVAEMixin:
         return int(self.config[self.temporal_factor_key])
 
     @property
+    def frame_multiple(self) -> int:
+        """Input frame counts must be ``k * frame_multiple + 1`` (``temporal_factor`` unless the decoder needs
+        more, see :class:`CogVideoXVAE`)."""
+        return self.temporal_factor
+
+    @property
     def latent_channels(self) -> int:
         return int(self.config.latent_channels)
 
@@ -151,7 +157,7 @@ class VideoVAEMixin:
     def posterior(self, video01: torch.Tensor) -> DiagonalGaussianDistribution:
         """The encoder's Gaussian over *raw* (unscaled) latents of ``(B, 3, T, H, W)`` pixels in ``[0, 1]``
         (``.mean``, ``.logvar``, ``.kl()`` for training)."""
-        check_video(video01, self.spatial_factor, self.temporal_factor)
+        check_video(video01, self.spatial_factor, self.frame_multiple)
         return DiagonalGaussianDistribution(self._moments(to_model_range(video01)))
 
     def encode(self, video01: torch.Tensor, sample: bool = False,
