@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from einops import rearrange
+from kornia.filters import box_blur
 from torch import nn
 
 from fastvsr.config import load_config
@@ -84,6 +85,29 @@ def test_tiled_and_chunked_equals_whole_video():
     pieces = restore_video(model, lr, cfg_with(tile=4, tile_overlap=2, chunk_frames=9, chunk_overlap=3))
     assert model.calls > 2 * 3 * 6  # really tiled (per chunk, >= 3x6 tiles) and chunked
     torch.testing.assert_close(pieces, whole, atol=1e-5, rtol=0)
+
+
+class ContextModel(SpaceToDepthModel):
+    """Stand-in with spatial context: a 5x5 box blur (zero padding) before encoding, so a tile's border pixels
+    differ from the whole-frame result the way a real encoder's receptive field makes them differ."""
+
+    def encode(self, video: torch.Tensor) -> torch.Tensor:
+        b = video.shape[0]
+        frames = rearrange(video, "b c t h w -> (b t) c h w")
+        blurred = box_blur(frames, 5, border_type="constant")
+        return super().encode(rearrange(blurred, "(b t) c h w -> b c t h w", b=b))
+
+
+def test_overlap_feathering_hides_tile_borders_of_a_model_with_context():
+    model = ContextModel(8, 16, latent_multiple=1)
+    lr = resize_video(torch.rand(1, 3, 1, 12, 20), (48, 80))  # smooth content, 96x160 output
+    whole = restore_video(model, lr, cfg_with(scale=2, tile=0))
+    hard_cut = restore_video(model, lr, cfg_with(scale=2, tile=2, tile_overlap=0))
+    feathered = restore_video(model, lr, cfg_with(scale=2, tile=4, tile_overlap=2))
+    hard_err, soft_err = (hard_cut - whole).abs(), (feathered - whole).abs()
+    assert hard_err.max() > 0.05  # the blur really sees the tile borders
+    assert soft_err.mean() < hard_err.mean() / 2 and soft_err.max() < hard_err.max()
+    assert soft_err.mean() < 0.01
 
 
 def test_chunks_are_cross_faded_not_cut():

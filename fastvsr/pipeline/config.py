@@ -21,7 +21,8 @@ class InferConfig:
 
     Attributes:
         scale: output size / input size.
-        steps: denoiser steps (1 = one-step; k > 1 = shortcut sampling when the model supports it).
+        steps: denoiser steps (1 = one-step; k > 1 = k-step shortcut sampling when the model supports it);
+            ``None`` uses the setting saved with the model.
         chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33).
         chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly.
         tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
@@ -37,7 +38,7 @@ class InferConfig:
     """
 
     scale: int = 4
-    steps: int = 1
+    steps: int | None = None
     chunk_frames: int = 33
     chunk_overlap: int = 8
     tile: int = 64
@@ -53,7 +54,7 @@ class InferConfig:
 
     def __post_init__(self) -> None:
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
-        require(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
+        require(self.steps is None or self.steps >= 1, f"steps must be >= 1, got {self.steps}")
         require(self.chunk_frames >= 1, f"chunk_frames must be >= 1, got {self.chunk_frames}")
         require(0 <= self.chunk_overlap < self.chunk_frames,
                 f"chunk_overlap must be in [0, chunk_frames={self.chunk_frames}), got {self.chunk_overlap}")

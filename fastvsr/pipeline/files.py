@@ -1,0 +1,110 @@
+"""File-level inference: a video, an image or a folder of frames in; the same kind of thing out.
+
+Everything a user can get wrong (missing input, existing output, missing model, frames too large) is checked
+before any work. Then frames are read in blocks, restored chunk by chunk and written as soon as they are
+finished, so memory does not grow with the video's length. Each output appears atomically or not at all.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+
+from fastvsr.atomic import check_output_path
+from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
+from fastvsr.errors import InputError, OutputError
+from fastvsr.pipeline.compare import side_by_side
+from fastvsr.pipeline.config import InferConfig
+from fastvsr.pipeline.loading import load_model
+from fastvsr.pipeline.restore import restore_stream
+
+READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
+
+
+def default_output(source: Path, info: VideoInfo, scale: int) -> Path:
+    """Beside the input: ``clip.mp4 -> clip_x4.mp4``, ``photo.jpg -> photo_x4.png``, ``frames/ -> frames_x4/``."""
+    if source.is_dir():
+        return source.parent / f"{source.name}_x{scale}"
+    suffix = ".png" if info.is_image_sequence else ".mp4"
+    return source.parent / f"{source.stem}_x{scale}{suffix}"
+
+
+def compare_paths(output: Path, is_video: bool) -> list[Path]:
+    """Comparison outputs for ``output``: ``<stem>_compare.png`` (+ ``<stem>_compare.mp4`` for videos)."""
+    stem = output.parent / f"{output.stem if output.suffix else output.name}_compare"
+    return [stem.with_suffix(".mp4"), stem.with_suffix(".png")] if is_video else [stem.with_suffix(".png")]
+
+
+def check_frame_size(info: VideoInfo, cfg: InferConfig) -> None:
+    """Raise InputError when output frames would have more than ``cfg.max_pixels`` pixels."""
+    out_h, out_w = info.height * cfg.scale, info.width * cfg.scale
+    if out_h * out_w > cfg.max_pixels:
+        raise InputError(
+            f"{info.width}x{info.height} x{cfg.scale} gives {out_w}x{out_h} frames ({out_h * out_w / 1e6:.1f} MP), "
+            f"above --max-pixels {cfg.max_pixels}; use a smaller --scale or raise --max-pixels"
+        )
+
+
+def super_resolve_path(
+    input_path: str | Path,
+    output: str | Path | None,
+    cfg: InferConfig,
+    model_dir: str | Path | None = None,
+    compare: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[Path]:
+    """Super-resolve a video, an image or a folder of frames.
+
+    Args:
+        input_path: video file, image file or folder of frames.
+        output: target (default :func:`default_output`); its suffix picks the kind: a video suffix (H.264,
+            same fps, audio copied), an image suffix (one frame), no suffix (a folder of PNG frames).
+        cfg: inference settings.
+        model_dir: saved model folder (``None``: the model shipped in the package).
+        compare: also write the bicubic-upscaled input left of the output: ``<output>_compare.mp4`` (video
+            outputs) and ``<output>_compare.png`` (the middle frame).
+        overwrite: replace existing outputs.
+        progress: show a progress bar with frames/s.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        InputError, OutputError, WeightsMissingError, ConfigError: one-line user errors, raised before any
+        output exists.
+    """
+    source = Path(input_path)
+    info = probe_video(source)
+    check_frame_size(info, cfg)
+    target = Path(output) if output is not None else default_output(source, info, cfg.scale)
+    writer = VideoWriter(target, info.fps, audio_from=source if info.has_audio else None, crf=cfg.crf,
+                         lossless=cfg.lossless, overwrite=overwrite, inputs=(source,))
+    if writer.kind == "image" and info.num_frames > 1:
+        raise OutputError(f"{target} is an image but {source} has {info.num_frames} frames; write a video "
+                          "or a folder (an output path without suffix)")
+    extras = compare_paths(target, writer.kind == "video") if compare else []
+    for path in extras:
+        check_output_path(path, overwrite=overwrite, inputs=(source, target))
+    model = load_model(model_dir, cfg)
+
+    middle, compare_frame = info.num_frames // 2, None
+    blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
+    with ExitStack() as stack:
+        out = stack.enter_context(writer)
+        side = None
+        if len(extras) == 2:
+            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, overwrite=overwrite,
+                                                   inputs=(source, target)))
+        for piece in restore_stream(model, blocks, info.num_frames, cfg, progress):
+            out.write(piece.sr)
+            if compare:
+                both = side_by_side(piece.lr, piece.sr)
+                if side is not None:
+                    side.write(both)
+                if piece.start <= middle < piece.start + piece.sr.shape[1]:
+                    compare_frame = both[:, middle - piece.start: middle - piece.start + 1].clone()
+    if compare_frame is not None:
+        write_video(extras[-1], compare_frame, info.fps, overwrite=overwrite, inputs=(source, target))
+    return [target, *extras]
