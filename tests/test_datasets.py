@@ -1,0 +1,90 @@
+"""Training dataset: documented shapes, sources of every kind, determinism per (seed, epoch, index), cache."""
+
+import numpy as np
+import pytest
+import torch
+
+from fastvsr.config import load_config
+from fastvsr.data.datasets import VideoDatasetConfig, VideoSRDataset, cache_file, fill_cache, find_sources
+from fastvsr.data.degradations import DegradationConfig, DegradationMode
+from fastvsr.data.video import read_video, write_video
+from fastvsr.errors import ConfigError, InputError
+
+BICUBIC = DegradationConfig(mode=DegradationMode.BICUBIC)
+
+
+def config(sources, **kw):
+    kw.setdefault("crop_size", [32, 48])
+    return VideoDatasetConfig(sources=[str(s) for s in sources], **kw)
+
+
+def test_realworld_items_have_documented_shapes_and_are_reproducible(sample_clip):
+    ds = VideoSRDataset(config([sample_clip], num_frames=5, frame_stride=2, repeat=3))
+    assert len(ds) == 3
+    item = ds[1]
+    assert item["gt"].shape == (3, 5, 32, 48) and item["lq"].shape == (3, 5, 8, 12)
+    assert item["gt"].dtype == item["lq"].dtype == torch.float32
+    assert 0 <= item["lq"].min() and item["lq"].max() <= 1
+    assert item["name"].startswith("bbb_320x180_17f@")
+    again = VideoSRDataset(config([sample_clip], num_frames=5, frame_stride=2, repeat=3))[1]
+    assert torch.equal(item["gt"], again["gt"]) and torch.equal(item["lq"], again["lq"])
+    ds.set_epoch(1)
+    other = ds[1]
+    assert not torch.equal(item["gt"], other["gt"])  # a new epoch draws new clips
+
+
+def test_gt_is_a_strided_crop_of_the_source(sample_clip):
+    ds = VideoSRDataset(config([sample_clip], num_frames=3, frame_stride=4, flip=False, degradation=BICUBIC))
+    item = ds[0]
+    start = int(item["name"].split("@")[1])
+    full, _ = read_video(sample_clip)
+    strided = full[:, start:start + 9:4]
+    hits = [(top, left) for top in range(180 - 32 + 1) for left in range(320 - 48 + 1)
+            if torch.equal(strided[:, :, top:top + 32, left:left + 48], item["gt"])]
+    assert len(hits) == 1
+    assert item["lq"].shape == (3, 3, 8, 12)
+
+
+def test_images_folders_and_errors(tmp_path, sample_clip):
+    clip, _ = read_video(sample_clip, num_frames=6)
+    write_video(tmp_path / "clips" / "frames", clip[..., :64, :64], 25)  # a folder of frames
+    write_video(tmp_path / "photos" / "a.png", clip[:, :1], 25)
+    write_video(tmp_path / "photos" / "b.png", clip[:, 1:2], 25)
+    sources = find_sources([str(tmp_path / "clips")], image_folders=[str(tmp_path / "photos")])
+    assert [p.name for p in sources] == ["frames", "a.png", "b.png"]
+    ds = VideoSRDataset(config([tmp_path / "clips"], image_folders=[str(tmp_path / "photos")], num_frames=4))
+    assert [tuple(ds[i]["gt"].shape) for i in range(3)] == [(3, 4, 32, 48), (3, 1, 32, 48), (3, 1, 32, 48)]
+    with pytest.raises(InputError, match="1 sources have fewer than 7 frames: frames"):
+        VideoSRDataset(config([tmp_path / "clips"], num_frames=4, frame_stride=2))
+    with pytest.raises(InputError, match="smaller than the crop"):
+        VideoSRDataset(config([tmp_path / "clips"], crop_size=[128, 128]))
+    with pytest.raises(InputError, match="does not exist"):
+        VideoSRDataset(config([tmp_path / "nothing"]))
+    with pytest.raises(ConfigError, match="multiples of the scale"):
+        load_config(VideoDatasetConfig, [], ["crop_size=[30,48]"])
+
+
+def test_cache_holds_exactly_the_fresh_pairs(sample_clip, tmp_path):
+    cfg = config([sample_clip], num_frames=3, repeat=2, cache_dir=str(tmp_path / "cache"))
+    ds = VideoSRDataset(cfg)
+    assert fill_cache(ds, epochs=2) == 4
+    assert fill_cache(ds, epochs=2) == 0  # already there
+    assert cache_file(cfg.cache_dir, 1, 1).is_file()
+    fresh = VideoSRDataset(config([sample_clip], num_frames=3, repeat=2))
+    for epoch in range(2):
+        ds.set_epoch(epoch)
+        fresh.set_epoch(epoch)
+        for index in range(2):
+            cached, made = ds[index], fresh[index]
+            assert cached["name"] == made["name"]
+            assert torch.equal(cached["gt"], made["gt"]) and torch.equal(cached["lq"], made["lq"])
+
+
+def test_works_with_a_dataloader_and_epoch_indexing(sample_clip):
+    from torch.utils.data import DataLoader
+
+    ds = VideoSRDataset(config([sample_clip], num_frames=2, repeat=4, degradation=BICUBIC))
+    batch = next(iter(DataLoader(ds, batch_size=2)))
+    assert batch["gt"].shape == (2, 3, 2, 32, 48) and batch["lq"].shape == (2, 3, 2, 8, 12)
+    assert len(batch["name"]) == 2
+    np.testing.assert_array_equal(batch["gt"][1].numpy(), ds[1]["gt"].numpy())
