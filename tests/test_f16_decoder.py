@@ -128,10 +128,30 @@ def test_save_load_round_trip_is_bit_exact(tmp_path, kind, variant, fold):
         assert torch.equal(f16.decode(z), loaded.decode(z))
 
 
-def test_gradients_reach_every_weight():
-    f16 = F16Decoder.from_f8(tiny_vae("cogvideox"), F16DecoderConfig("conv1x1", "after"))
-    f16.decode(torch.randn(LATENT), clamp=False).square().mean().backward()
-    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in f16.parameters())
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradients_reach_every_weight_and_checkpointing_keeps_them(kind):
+    f16 = F16Decoder.from_f8(tiny_vae(kind), F16DecoderConfig("conv1x1", "after"))
+    z = torch.randn(LATENT)
+
+    def grads() -> list[torch.Tensor]:
+        f16.zero_grad()
+        f16.decode(z, clamp=False).square().mean().backward()
+        return [p.grad.clone() for p in f16.parameters()]
+
+    plain = grads()
+    assert all(g.abs().sum() > 0 for g in plain)
+    f16.enable_gradient_checkpointing()
+    assert f16.decoder.gradient_checkpointing
+    for a, b in zip(plain, grads(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_bf16_encode_and_f16_decode_keep_the_dtype():
+    vae = tiny_vae("spatiotemporal").to(torch.bfloat16)
+    f16 = F16Decoder.from_f8(vae, F16DecoderConfig("copy", "before")).fold_copy()
+    with torch.no_grad():
+        z = vae.encode(torch.rand(1, 3, 5, 8, 8, dtype=torch.bfloat16))
+        assert z.dtype == torch.bfloat16 and f16.decode(z).dtype == torch.bfloat16
 
 
 def test_paper_scale_f16_decoder_builds_on_meta_with_the_f8_parameter_count(repo_root):

@@ -55,6 +55,8 @@ class F16Decoder(ModelMixin, ConfigMixin):
     what ``config.json`` records (``base_kind``/``base_decoder``: the f8 VAE kind and its ``decoder_spec()``).
     """
 
+    _supports_gradient_checkpointing = True
+
     @register_to_config
     def __init__(self, base_kind: str = "spatiotemporal", base_decoder: dict[str, Any] | None = None,
                  expansion: str = "copy", norm_placement: str = "after", folded: bool = False,

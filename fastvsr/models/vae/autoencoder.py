@@ -32,7 +32,18 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
-class CausalEncoder3D(nn.Module):
+class _Checkpointable(nn.Module):
+    """Runs blocks through diffusers' gradient checkpointing when ``enable_gradient_checkpointing()`` is on."""
+
+    gradient_checkpointing = False
+
+    def _run(self, block: nn.Module, h: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and self.gradient_checkpointing:
+            return self._gradient_checkpointing_func(block, h)
+        return block(h)
+
+
+class CausalEncoder3D(_Checkpointable):
     """``(B, 3, T, H, W)`` in ``[-1, 1]`` -> Gaussian moments ``(B, 2*latent, (T-1)/tf+1, H/f, W/f)``."""
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
@@ -55,12 +66,12 @@ class CausalEncoder3D(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv_in(x)
         for block in self.down_blocks:
-            h = block(h)
-        h = self.mid_block(h)
+            h = self._run(block, h)
+        h = self._run(self.mid_block, h)
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-class CausalDecoder3D(nn.Module):
+class CausalDecoder3D(_Checkpointable):
     """Split decoder (see :mod:`fastvsr.models.vae.common`): raw latent -> pixels in ``[-1, 1]``.
 
     ``forward_features`` returns the last feature map, ``block_out_channels[0]`` channels at ``f x`` the
@@ -86,9 +97,9 @@ class CausalDecoder3D(nn.Module):
 
     def forward_features(self, z: torch.Tensor, conv_cache: dict[str, Any] | None = None
                          ) -> tuple[torch.Tensor, DecoderContext]:
-        h = self.mid_block(self.conv_in(z))
+        h = self._run(self.mid_block, self.conv_in(z))
         for block in self.up_blocks:
-            h = block(h)
+            h = self._run(block, h)
         return h, DecoderContext(zq=z)
 
     def forward_norm(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
@@ -114,6 +125,7 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
     ``decode``: scaled latent -> ``(B, 3, T, H, W)`` clamped to ``[0, 1]``.
     """
 
+    _supports_gradient_checkpointing = True
     decoder_kind = "spatiotemporal"
     temporal_factor_key = "temporal_factor"
     decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups")
