@@ -147,7 +147,8 @@ def test_dover_hook_runs_the_configured_command_on_a_lossless_copy(tmp_path):
     metrics = build_metrics(cfg, with_gt=False)
     assert metrics.names == ["dover"]
     assert metrics.metrics[0].score(textured_video(3, 16, 16)) == pytest.approx(0.3)
-    broken = EvalConfig(metrics=["dover"], dover_root=str(root), dover_command=f"{sys.executable} missing.py {{video}}")
+    broken = EvalConfig(metrics=["dover"], dover_root=str(root),
+                        dover_command=f"{sys.executable} missing.py {{video}}")
     with pytest.raises(ConfigError, match="dover: .* failed"):
         build_metrics(broken, with_gt=False).metrics[0].score(textured_video(3, 16, 16))
 

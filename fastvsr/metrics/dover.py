@@ -3,8 +3,8 @@
 The DOVE / FastVSR protocol scores each output with the official ``VQAssessment/DOVER`` code after writing its
 frames as a lossless (libx264rgb) video at 8 fps. This hook does exactly that and nothing more: it writes the
 lossless video (``fastvsr.data.writer``), runs ``dover_command`` (default ``python evaluate_one_video.py -v {video}
--f``) inside ``dover_root``, and takes the last number the command prints as the score. Without a configured checkout holding
-``pretrained_weights/DOVER.pth`` the metric is reported missing.
+-f``) inside ``dover_root``, and takes the last number the command prints as the score. Without a configured
+checkout holding ``pretrained_weights/DOVER.pth`` the metric is reported missing.
 """
 
 from __future__ import annotations
