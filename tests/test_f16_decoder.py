@@ -110,6 +110,13 @@ def test_fold_copy_refuses_where_not_exact(variant):
     assert not f16.folded
 
 
+def test_bad_switches_raise_config_errors():
+    with pytest.raises(ConfigError, match="expansion"):
+        F16Decoder(base_decoder=tiny_vae("spatiotemporal").decoder_spec(), expansion="conv3x3")
+    with pytest.raises(ConfigError, match="unknown VAE kind"):
+        F16Decoder(base_kind="vqgan", base_decoder={})
+
+
 @pytest.mark.parametrize("kind, variant, fold", [
     ("spatiotemporal", ("copy", "after"), False), ("spatiotemporal", ("conv1x1", "before"), False),
     ("cogvideox", ("copy", "before"), True), ("cogvideox", ("copy", "after"), False),

@@ -62,7 +62,10 @@ class F16Decoder(ModelMixin, ConfigMixin):
                  expansion: str = "copy", norm_placement: str = "after", folded: bool = False,
                  scaling_factor: float = 1.0, shift_factor: float | None = None) -> None:
         super().__init__()
-        F16DecoderConfig(expansion, norm_placement)  # validates
+        try:
+            F16DecoderConfig(expansion, norm_placement)  # validates the switches
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         if base_decoder is None:
             raise ConfigError("F16Decoder needs base_decoder (build it with F16Decoder.from_f8(vae))")
         self.decoder = build_split_decoder(base_kind, base_decoder)

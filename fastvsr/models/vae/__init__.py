@@ -1,7 +1,8 @@
 """Spatio-temporal VAEs with one API: our causal 3D VAE and the CogVideoX adapter.
 
-Both have properties ``spatial_factor``, ``temporal_factor``, ``latent_channels``; ``encode(video01, sample=False,
-generator=None) -> z`` and ``decode(z) -> video01``; a split decoder (``vae.decoder``) that
+Both have properties ``spatial_factor``, ``temporal_factor``, ``frame_multiple``, ``latent_channels``;
+``encode(video01, sample=False, generator=None) -> z``, ``decode(z, clamp=True) -> video01`` and ``posterior(video01)``;
+a split decoder (``vae.decoder``) that
 :class:`fastvsr.models.f16_decoder.F16Decoder` builds on; ``save_pretrained`` / ``from_pretrained(local_dir)``.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import torch
 
+from fastvsr.errors import ConfigError
 from fastvsr.models.local_files import require_files
 from fastvsr.models.vae.autoencoder import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
 from fastvsr.models.vae.cogvideox import CogVideoXSplitDecoder, CogVideoXVAE, split_decoder_from_spec
@@ -47,6 +49,8 @@ def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = No
 
 def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | CogVideoXSplitDecoder:
     """A randomly initialised decoder of a ``kind`` VAE from ``vae.decoder_spec()`` (see ``F16Decoder``)."""
+    if kind not in VAE_KINDS:
+        raise ConfigError(f"unknown VAE kind '{kind}' (expected one of {VAE_KINDS})")
     if kind == "cogvideox":
         return split_decoder_from_spec(spec)
     return CausalDecoder3D(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
