@@ -6,7 +6,7 @@ import torch
 
 from fastvsr.config import load_config
 from fastvsr.data.datasets import VideoDatasetConfig, VideoSRDataset, cache_file, fill_cache, find_sources
-from fastvsr.data.degradations import DegradationConfig, DegradationMode
+from fastvsr.data.degradations import DegradationConfig, DegradationMode, bicubic_downscale
 from fastvsr.data.video import read_video, write_video
 from fastvsr.errors import ConfigError, InputError
 
@@ -43,6 +43,17 @@ def test_gt_is_a_strided_crop_of_the_source(sample_clip):
             if torch.equal(strided[:, :, top:top + 32, left:left + 48], item["gt"])]
     assert len(hits) == 1
     assert item["lq"].shape == (3, 3, 8, 12)
+
+
+def test_lq_is_cut_from_a_larger_degraded_region_aligned_with_gt(sample_clip):
+    ds = VideoSRDataset(config([sample_clip], num_frames=2, context=2.0, degradation=BICUBIC))
+    for index in range(3):
+        item = ds[index]
+        reference = bicubic_downscale(item["gt"].transpose(0, 1), 4).transpose(0, 1)  # crop first, then resize
+        assert item["lq"].shape == reference.shape == (3, 2, 8, 12)
+        # away from the crop border (the bicubic support is 2 LR pixels) both orders give the same pixels
+        torch.testing.assert_close(item["lq"][..., 2:-2, 2:-2], reference[..., 2:-2, 2:-2], atol=1e-5, rtol=0)
+        assert not torch.allclose(item["lq"][..., :1, :], reference[..., :1, :], atol=1e-3)  # real context
 
 
 def test_images_folders_and_errors(tmp_path, sample_clip):

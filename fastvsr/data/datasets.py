@@ -87,7 +87,9 @@ def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
 @dataclass
 class VideoDatasetConfig:
     """Random HR clips and their degradation. ``crop_size`` (HR ``[height, width]``) must be a multiple of
-    ``degradation.scale``; images give one-frame clips whatever ``num_frames`` is."""
+    ``degradation.scale``; images give one-frame clips whatever ``num_frames`` is. ``context``: the degradation
+    runs on a region ``context`` times the crop (DOVE: 1.5, limited by the frame), and the pair is then cropped
+    from it, so blur and codec see real surroundings instead of the crop's borders."""
 
     sources: list[str] = field(default_factory=list)
     image_folders: list[str] = field(default_factory=list)
@@ -96,13 +98,14 @@ class VideoDatasetConfig:
     crop_size: list[int] = field(default_factory=lambda: [256, 256])
     flip: bool = True
     repeat: int = 1
+    context: float = 1.5
     seed: int = 0
     cache_dir: str | None = None
     degradation: DegradationConfig = field(default_factory=DegradationConfig)
 
     def __post_init__(self) -> None:
-        require(self.num_frames >= 1 and self.frame_stride >= 1 and self.repeat >= 1,
-                "num_frames, frame_stride and repeat must be >= 1")
+        require(self.num_frames >= 1 and self.frame_stride >= 1 and self.repeat >= 1 and self.context >= 1,
+                "num_frames, frame_stride, repeat and context must be >= 1")
         scale = self.degradation.scale
         require(len(self.crop_size) == 2 and all(c > 0 and c % scale == 0 for c in self.crop_size),
                 f"crop_size must be [height, width], positive multiples of the scale {scale}; got {self.crop_size}")
@@ -158,12 +161,17 @@ class VideoSRDataset(Dataset):
         count = 1 if info.num_frames == 1 else cfg.num_frames
         start = int(rng.integers(0, info.num_frames - (count - 1) * cfg.frame_stride))
         clip, _ = read_video(info.path, start=start, num_frames=count, stride=cfg.frame_stride)
-        (ch, cw), (h, w) = cfg.crop_size, clip.shape[-2:]
-        top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        gt = clip[:, :, top:top + ch, left:left + cw]
+        scale, (ch, cw), (h, w) = cfg.degradation.scale, cfg.crop_size, clip.shape[-2:]
+        rh, rw = (min(full // scale, round(crop * cfg.context / scale)) * scale
+                  for crop, full in ((ch, h), (cw, w)))  # the degraded region, a multiple of the scale
+        top, left = int(rng.integers(0, h - rh + 1)), int(rng.integers(0, w - rw + 1))
+        region = clip[:, :, top:top + rh, left:left + rw]
         flips = [dim for dim, p in ((-1, rng.uniform()), (-2, rng.uniform())) if cfg.flip and p < 0.5]
-        gt = gt.flip(flips).contiguous() if flips else gt.contiguous()
-        lq = degrade_clip(gt, cfg.degradation, rng)
+        region = region.flip(flips) if flips else region
+        lq = degrade_clip(region.contiguous(), cfg.degradation, rng)
+        top, left = int(rng.integers(0, (rh - ch) // scale + 1)), int(rng.integers(0, (rw - cw) // scale + 1))
+        gt = region[:, :, top * scale:top * scale + ch, left * scale:left * scale + cw].contiguous()
+        lq = lq[:, :, top:top + ch // scale, left:left + cw // scale].contiguous()
         name = info.path.stem if info.path.is_file() else info.path.name
         return {"gt": gt, "lq": lq, "name": f"{name}@{start}"}
 
