@@ -71,8 +71,14 @@ def test_backward_warp_and_occlusion_mask():
 def test_dis_fallback_when_raft_weights_are_missing(tmp_path):
     auto = build_metrics(EvalConfig(metrics=["ewarp"], weights_dir=str(tmp_path)), with_gt=False)
     assert auto.names == ["ewarp[dis]"] and "DIS" in auto.notes[0]
+    assert "weights not found" in auto.notes[0] and "raft_large_C_T_V1-22a6c225.pth" in auto.notes[0]
     forced = build_metrics(EvalConfig(metrics=["ewarp[raft]"], weights_dir=str(tmp_path)), with_gt=False)
     assert forced.names == [] and "raft_large_C_T_V1-22a6c225.pth" in forced.missing["ewarp[raft]"]
+    broken = tmp_path / "hub" / "checkpoints" / "raft_large_C_T_V1-22a6c225.pth"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not a checkpoint")
+    forced = build_metrics(EvalConfig(metrics=["ewarp[raft]"], weights_dir=str(tmp_path)), with_gt=False)
+    assert "ewarp[raft]: could not load" in forced.missing["ewarp[raft]"]
 
 
 def test_raft_is_used_when_its_weights_file_is_present(tmp_path):

@@ -9,11 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+import pickle
+
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange
+
+from fastvsr.errors import WeightsMissingError
 
 
 class FlowEstimator(Protocol):
@@ -45,6 +49,9 @@ class RaftFlow:
 
     Args:
         weights: path of the state-dict file.
+
+    Raises:
+        WeightsMissingError: the file is not a RAFT-large state dict.
         iters: refinement iterations.
         device: torch device string.
     """
@@ -58,7 +65,11 @@ class RaftFlow:
 
         self.device, self.iters = torch.device(device), iters
         self.model = raft_large(weights=None, progress=False)
-        self.model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        try:
+            self.model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        except (RuntimeError, OSError, pickle.UnpicklingError) as err:
+            first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise WeightsMissingError(f"raft: could not load {weights} ({first_line})") from None
         self.model.eval().to(self.device)
 
     def __call__(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

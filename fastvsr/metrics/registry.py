@@ -20,7 +20,7 @@ from fastvsr.metrics.flow import DISFlow, FlowEstimator, RaftFlow
 from fastvsr.metrics.fullref import FullReferenceMetric, psnr, ssim
 from fastvsr.metrics.info import METRIC_INFO
 from fastvsr.metrics.learned import PyiqaMetric
-from fastvsr.metrics.weights import REQUIRED_FILES, require_weights, use_weights_dir, weight_file
+from fastvsr.metrics.weights import require_weights, use_weights_dir
 
 EWARP_NAMES = ("ewarp", "ewarp[raft]", "ewarp[dis]")
 
@@ -56,8 +56,7 @@ def build_flow(kind: FlowKind, cfg: EvalConfig, root: Path, notes: list[str]) ->
     except WeightsMissingError as err:
         if kind == FlowKind.RAFT:
             raise WeightsMissingError(str(err).replace("raft:", "ewarp[raft]:", 1)) from None
-        raft_file = weight_file(root, REQUIRED_FILES["raft"][0])
-        notes.append(f"ewarp: RAFT weights not found ({raft_file}); using OpenCV DIS flow instead, reported as "
+        notes.append(f"ewarp: {str(err).removeprefix('raft: ')}; using OpenCV DIS flow instead, reported as "
                      "ewarp[dis] (not comparable with the paper)")
         return DISFlow()
 
