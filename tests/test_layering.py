@@ -14,8 +14,8 @@ FORBIDDEN = {
     "diffusion": {"models", "pipeline", "train", "data", "losses", "metrics", "bench"},
     "pipeline": {"train", "losses", "metrics", "bench"},
     "data": {"models", "diffusion", "pipeline", "train", "losses", "metrics", "bench"},
-    "losses": {"diffusion", "pipeline", "train", "bench"},
-    "metrics": {"diffusion", "pipeline", "train", "bench"},
+    "losses": {"models", "diffusion", "pipeline", "train", "bench"},
+    "metrics": {"models", "diffusion", "pipeline", "train", "bench"},
 }
 
 
