@@ -145,6 +145,8 @@ def test_yaml_matches_dataclass_defaults_and_rejects_bad_values(repo_root):
         load_config(DegradationConfig, [], ["final.sinc.kernel_types=[box]"])
     with pytest.raises(ConfigError, match="unknown key"):
         load_config(DegradationConfig, [], ["final.blurr=1"])
+    first_order = load_config(DegradationConfig, [], ["second.enabled=false", "first.noise.prob=0"])
+    assert len(first_order.stages) == 1 and first_order.stages[0].noise.prob == 0
 
 
 # ------------------------------------------------------------------------------------------- pipeline
@@ -166,11 +168,11 @@ def test_parameters_are_shared_across_frames_static_video_stays_static():
     still = textured(t=1, h=32, w=32).expand(6, -1, -1, -1).transpose(0, 1)  # 6 identical frames
     quiet = StageConfig(noise=NoiseConfig(prob=0.0), jpeg=JpegConfig(quality_step=0.0), codec=CodecConfig(prob=0.0))
     base = DegradationConfig()
-    cfg = replace(base, stages=[quiet, quiet], final=replace(base.final, codec=CodecConfig(prob=0.0)))
+    cfg = replace(base, first=quiet, second=quiet, final=replace(base.final, codec=CodecConfig(prob=0.0)))
     for seed in range(4):
         out = degrade(still, cfg, np.random.default_rng(seed))
         assert all(torch.equal(out[:, 0], out[:, t]) for t in range(1, 6)), seed
-    drifting = replace(cfg, stages=[replace(quiet, jpeg=JpegConfig(quality=[20, 90], quality_step=10.0))])
+    drifting = replace(cfg, first=replace(quiet, jpeg=JpegConfig(quality=[20, 90], quality_step=10.0)))
     out = degrade(still, drifting, np.random.default_rng(0))
     assert not all(torch.equal(out[:, 0], out[:, t]) for t in range(1, 6))
 

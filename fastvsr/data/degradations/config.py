@@ -28,8 +28,8 @@ class DegradationMode(str, Enum):
 
 
 def _check_range(name: str, bounds: list[float], low: float = -math.inf) -> None:
-    require(len(bounds) == 2 and low <= bounds[0] <= bounds[1], f"{name} must be [low, high] with {low} <= low <= high, "
-            f"got {bounds}")
+    require(len(bounds) == 2 and low <= bounds[0] <= bounds[1],
+            f"{name} must be [low, high] with {low} <= low <= high, got {bounds}")
 
 
 def _check_choices(name: str, choices: list, probs: list[float], allowed: tuple[str, ...]) -> None:
@@ -140,8 +140,10 @@ class CodecConfig:
 
 @dataclass
 class StageConfig:
-    """One order of degradation: blur -> resize -> noise -> JPEG -> codec (each skipped with prob 1 - prob)."""
+    """One order of degradation: blur -> resize -> noise -> JPEG -> codec (each skipped with prob 1 - prob);
+    ``enabled: false`` skips the whole stage (e.g. ``second.enabled=false`` for a first-order degradation)."""
 
+    enabled: bool = True
     blur: BlurConfig = field(default_factory=BlurConfig)
     resize: ResizeConfig = field(default_factory=ResizeConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
@@ -179,11 +181,18 @@ class FinalConfig:
 
 @dataclass
 class DegradationConfig:
-    """Everything the degradation needs. ``mode: bicubic`` ignores the stages and only downscales."""
+    """Everything the degradation needs: ``first`` stage, ``second`` stage, ``final`` step. ``mode: bicubic``
+    ignores them and only downscales. Every value can be overridden as ``key=value`` (``second.blur.prob=0``)."""
 
     mode: DegradationMode = DegradationMode.REALWORLD
     scale: int = 4
-    stages: list[StageConfig] = field(default_factory=lambda: [first_stage(), second_stage()])
+    first: StageConfig = field(default_factory=first_stage)
+    second: StageConfig = field(default_factory=second_stage)
+
+    @property
+    def stages(self) -> list[StageConfig]:
+        """The enabled stages, in order."""
+        return [stage for stage in (self.first, self.second) if stage.enabled]
     final: FinalConfig = field(default_factory=FinalConfig)
 
     def __post_init__(self) -> None:
