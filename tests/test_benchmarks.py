@@ -63,3 +63,7 @@ def test_lq_only_and_x1_sets(tmp_path):
     write_video(tmp_path / "RealVSR" / "LQ" / "x", frames(3, 16, 16, 0.4), 25)
     item = BenchmarkDataset("RealVSR", tmp_path)[0]
     assert item["scale"] == 1 and item["lq"].shape == item["gt"].shape
+    write_video(tmp_path / "RealVSR" / "GT" / "y", frames(4, 16, 16, 0.5), 25)
+    write_video(tmp_path / "RealVSR" / "LQ" / "y", frames(3, 16, 16, 0.4), 25)
+    with pytest.raises(InputError, match="^realvsr/y: LQ has 3 frames but GT has 4$"):
+        BenchmarkDataset("realvsr", tmp_path)[1]
