@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,8 @@ class VSRModel(nn.Module):
     @property
     def frame_multiple(self) -> int:
         """Input frame counts are ``k * frame_multiple + 1``."""
-        return int(self.vae.temporal_factor) * int(self.denoiser.temporal_latent_multiple)
+        denoiser_frames = int(self.vae.temporal_factor) * int(self.denoiser.temporal_latent_multiple)
+        return math.lcm(int(self.vae.frame_multiple), denoiser_frames)
 
     def input_upscale(self, scale: float) -> float:
         """How much the LR is upsampled before encoding for an overall ``scale`` (2 for FastVSR x4)."""
