@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from fastvsr.atomic import atomic_path
 from fastvsr.errors import ConfigError
@@ -30,7 +30,7 @@ def _describe(err: OmegaConfBaseException) -> str:
     """One line for an omegaconf error: which key, what is wrong."""
     key = getattr(err, "full_key", None) or getattr(err, "key", None)
     msg = str(getattr(err, "msg", None) or err).strip().splitlines()[0]
-    if isinstance(err, ConfigKeyError):
+    if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
         return f"unknown key '{key}'" if key else msg
     if isinstance(err, MissingMandatoryValue):
         return f"missing required key '{key}'"
@@ -83,10 +83,17 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
         bad = [o for o in overrides if "=" not in o]
         if bad:
             raise ConfigError(f"command line: override '{bad[0]}' is not of the form key=value")
-        try:
-            merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
-        except OmegaConfBaseException as err:
-            raise ConfigError(f"command line: {_describe(err)}") from None
+        for override in overrides:
+            key, _, text = override.partition("=")
+            try:
+                value = yaml.safe_load(text) if text.strip() else text
+                OmegaConf.update(merged, key.strip(), value, merge=True)
+            except yaml.YAMLError:
+                raise ConfigError(f"command line: value of '{key}' is not valid YAML: {text!r}") from None
+            except OmegaConfBaseException as err:
+                raise ConfigError(f"command line: {_describe(err)}") from None
+            except (TypeError, IndexError, ValueError) as err:
+                raise ConfigError(f"command line: cannot set '{key}': {err}") from None
     try:
         return OmegaConf.to_object(merged)  # type: ignore[return-value]
     except OmegaConfBaseException as err:

@@ -61,3 +61,15 @@ def test_missing_file_and_save_roundtrip(tmp_path):
     cfg = Schema(model=Model(channels=3, mode=Mode.hinge))
     out = save_config(cfg, tmp_path / "run" / "config.yaml")
     assert load_config(Schema, [out]) == cfg
+
+
+@dataclass
+class WithList:
+    sizes: list[int] = field(default_factory=lambda: [1, 2])
+
+
+def test_list_overrides_by_index_and_errors():
+    assert load_config(WithList, [], ["sizes.0=5"]).sizes == [5, 2]
+    assert load_config(WithList, [], ["sizes=[3,4,5]"]).sizes == [3, 4, 5]
+    with pytest.raises(ConfigError, match=r"command line: .*sizes"):
+        load_config(WithList, [], ["sizes.7=1"])
