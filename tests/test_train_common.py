@@ -22,12 +22,9 @@ from fastvsr.train.common import (
 )
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.logging import read_metrics
+from tests.train_helpers import _one_thread_fresh_accelerator  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def _fresh_accelerate_state():
-    yield
-    AcceleratorState._reset_state(True)
 
 
 class ToyClips(Dataset):
@@ -70,6 +67,14 @@ def _train(out, max_steps, resume=False, nan_at=None, validate_every=0, checkpoi
     acc = setup_accelerator(cfg.train)
     session = start_session(acc, cfg.train, cfg.optim, Toy(), cfg, resume=resume)
     val = ToyClips(1)[0]
+
+    def validate():
+        session.validate(lambda m: (m(val["lq"][None]).clamp(0, 1), val["gt"][None],
+                                    {"input": val["lq"], "output": m(val["lq"][None])[0].clamp(0, 1),
+                                     "target": val["gt"]}))
+
+    if session.validation_due():
+        validate()
     for batch in session.batches(ToyClips()):
         noise = torch.randn(batch["lq"].shape, generator=session.generator())  # per-step randomness
         pred = session.model(batch["lq"] + 0.01 * noise)
@@ -77,10 +82,8 @@ def _train(out, max_steps, resume=False, nan_at=None, validate_every=0, checkpoi
         if nan_at is not None and session.state.step == nan_at:
             loss = loss * float("nan")
         session.step(loss, {"total": loss.item()})
-        if session.due(cfg.train.validate_every):
-            session.validate(lambda m: (m(val["lq"][None]).clamp(0, 1), val["gt"][None],
-                                        {"input": val["lq"], "output": m(val["lq"][None])[0].clamp(0, 1),
-                                         "target": val["gt"]}))
+        if session.validation_due():
+            validate()
         session.checkpoint_if_due()
     return session.finish(lambda model, folder: (folder.mkdir(), torch.save(model.state_dict(), folder / "m.pt")))
 
@@ -133,10 +136,12 @@ def test_step_batch_sampler_shards_ranks_and_walks_epochs():
 def test_validation_writes_pngs_metrics_and_summary(tmp_path):
     summary = _train(tmp_path / "run", 4, validate_every=2)
     out = tmp_path / "run"
-    assert sorted(p.name for p in (out / "val").glob("*.png")) == ["step-00000002.png", "step-00000004.png"]
+    assert sorted(p.name for p in (out / "val").glob("*.png")) == ["step-00000000.png", "step-00000002.png",
+                                                                   "step-00000004.png"]
     assert (out / "loss_curves.png").read_bytes()[:4] == b"\x89PNG"
     val = [r for r in read_metrics(out / "metrics.jsonl") if "val/psnr" in r]
-    assert [r["step"] for r in val] == [2, 4] and all(5 < r["val/psnr"] < 60 and 0 < r["val/ssim"] <= 1 for r in val)
+    assert [r["step"] for r in val] == [0, 2, 4]
+    assert all(5 < r["val/psnr"] < 60 and 0 < r["val/ssim"] <= 1 for r in val)
     assert json.loads((out / "summary.json").read_text())["num_processes"] == summary["num_processes"] == 1
     assert (out / "config.yaml").read_text().startswith("train:")
 

@@ -245,6 +245,7 @@ class Session:
     progress: Any
     last_checkpoint: Path | None = None
     last_validation: dict[str, float] = field(default_factory=dict)
+    last_validated_step: int = -1
 
     @property
     def unwrapped(self) -> nn.Module:
@@ -307,6 +308,13 @@ class Session:
         """True after a step that is a multiple of ``every`` (> 0), and after the last step."""
         return self.finished or (every > 0 and self.state.step % every == 0)
 
+    def validation_due(self) -> bool:
+        """Validate now: every ``validate_every`` steps, after the last step, and before the first step of a
+        fresh run when ``validate_at_start`` (call it before and after each step)."""
+        if self.state.step == 0:
+            return self.loop.validate_at_start and not self.last_validation
+        return self.due(self.loop.validate_every) and self.last_validated_step != self.state.step
+
     def checkpoint_if_due(self) -> None:
         """Save a rotated checkpoint every ``checkpoint_every`` steps and at the end."""
         if self.due(self.loop.checkpoint_every):
@@ -314,7 +322,8 @@ class Session:
                                                    self.loop.keep_checkpoints)
 
     def validate(self, forward: Callable[[nn.Module], tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]],
-                 curve_keys: tuple[str | tuple[str, ...], ...] = ("train/total",), also_score: dict[str, str] | None = None) -> None:
+                 curve_keys: tuple[str | tuple[str, ...], ...] = ("train/total",),
+                 also_score: dict[str, str] | None = None) -> None:
         """Run ``forward(ema_model) -> (pred, gt, panels)`` on the main process with the EMA weights, log
         ``val/psnr`` and ``val/ssim``, write ``val/step-XXXXXXXX.png`` and refresh ``loss_curves.png``.
 
@@ -337,6 +346,7 @@ class Session:
             for name, label in (also_score or {}).items():
                 scores.update({f"{name}_{k}": v for k, v in clip_fidelity(panels[label][None], gt[:1]).items()})
             self.last_validation = scores
+            self.last_validated_step = self.state.step
             self.log.log(self.state.step, {f"val/{k}": v for k, v in scores.items()})
             title = f"step {self.state.step}: PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f} (EMA)"
             save_comparison_png(self.output_dir / "val" / f"step-{self.state.step:08d}.png", panels, title)

@@ -56,6 +56,7 @@ class LoopConfig:
     ema_decay: float = 0.999
     log_every: int = 10
     validate_every: int = 500  # 0: only at the end
+    validate_at_start: bool = True  # a step-0 baseline on the curves (skipped when resuming)
     checkpoint_every: int = 500  # 0: only at the end
     keep_checkpoints: int = 3
     tracker: Tracker = Tracker.JSONL

@@ -1,0 +1,42 @@
+"""The shared body of the training scripts: parse ``--config``/overrides/``--resume``, train, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from accelerate import PartialState
+
+from fastvsr.cli import add_config_arguments
+from fastvsr.config import load_config
+
+
+def split_overrides(configs: Sequence[str], overrides: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``--config`` takes one or more files, so argparse also swallows ``key=value`` words typed after it
+    (``--config a.yaml train.max_steps=10``); move those (not ending in .yaml/.yml) to the overrides."""
+    moved = [c for c in configs if "=" in c and not c.endswith((".yaml", ".yml"))]
+    return [c for c in configs if c not in moved], [*moved, *overrides]
+
+
+def training_main(argv: Sequence[str] | None, description: str, schema: type,
+                  train: Callable[[Any, bool], dict[str, Any]]) -> int:
+    """Load ``schema`` from the command line, run ``train(cfg, resume)`` and print where things went.
+
+    Works the same under ``accelerate launch`` (every rank trains, the main rank prints).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    add_config_arguments(parser)
+    parser.add_argument("--resume", action="store_true", help="continue exactly from the newest checkpoint")
+    args = parser.parse_args(argv)
+    configs, overrides = split_overrides(args.config, args.overrides)
+    cfg = load_config(schema, configs, overrides)
+    summary = train(cfg, args.resume)
+    if PartialState().is_main_process:
+        val = summary.get("validation") or {}
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
+        print(f"trained to step {summary['step']} on {summary['num_processes']} process(es); "
+              f"validation (EMA): {scores or 'none'}")
+        print(f"checkpoint: {summary['checkpoint']}")
+        print(f"export (save_pretrained): {summary['export']}")
+    return 0

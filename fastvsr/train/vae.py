@@ -1,0 +1,180 @@
+"""Stages 0 and 1: the f8 VAE's reconstruction, and FastVSR's f16 decoder on a frozen f8 encoder.
+
+* Stage 0 (``stage: f8``): ``L = L_rec(D8(z), x) + kl * KL(q(z|x) || N(0, I))`` with ``z`` sampled from the
+  posterior (per-step generator), ``L_rec`` = L1 (+ LPIPS); the whole VAE is trained.
+* Stage 1 (``stage: f16``): the f8 encoder and decoder are frozen; the input is the HR clip downsampled x2
+  (bicubic, antialiased), ``z = E8(x_HR down 2)``, the target is ``x_HR`` and the trained module is
+  ``D16 = F16Decoder.from_f8(D8)``. The loss is the lower-bound-guided objective
+  (:mod:`fastvsr.losses.lower_bound`) with the floor ``y_lb = Up_x2(D8(z))``.
+
+Each stage exports with ``save_pretrained``: stage 0 the VAE folder, stage 1 the decoder folder (what
+``VSRModel`` stores under ``decoder/``; stage 2 loads both).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from fastvsr.config import require
+from fastvsr.losses import (
+    LowerBoundConfig,
+    ReconstructionLoss,
+    ReconstructionLossConfig,
+    bicubic_rescale,
+    gaussian_kl_per_sample,
+    interpolation_floor,
+    lower_bound_lambda,
+    lower_bound_objective,
+)
+from fastvsr.models.f16_decoder import F16Decoder
+from fastvsr.models.vae import VAEConfig, build_vae, load_vae
+from fastvsr.models.vae.common import scale_latent
+from fastvsr.train.common import MethodForward, enable_gradient_checkpointing, setup_accelerator, start_session
+from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.data.datasets import VideoDatasetConfig
+from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
+
+
+class VAEStage(str, Enum):
+    F8 = "f8"  # stage 0: f8 VAE reconstruction
+    F16 = "f16"  # stage 1: f16 decoder on the frozen f8 encoder
+
+
+@dataclass
+class VAETrainConfig:
+    """Stage 0 / 1 settings (``configs/train/vae_*.yaml``).
+
+    ``vae_weights``: a local VAE folder (stage 0's export). Stage 1 needs it unless ``vae`` describes a model
+    to build at random (only sensible for smoke runs); stage 0 starts from it when given.
+    """
+
+    stage: VAEStage = VAEStage.F8
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    vae_weights: str | None = None
+    data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
+    val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
+    loss: ReconstructionLossConfig = field(default_factory=ReconstructionLossConfig)
+    kl: float = 1e-6  # stage 0 only
+    lower_bound: LowerBoundConfig = field(default_factory=LowerBoundConfig)  # stage 1 only
+    train: LoopConfig = field(default_factory=LoopConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+    def __post_init__(self) -> None:
+        require(self.kl >= 0, f"kl must be >= 0, got {self.kl}")
+
+
+class VAEReconstruction(nn.Module):
+    """Stage 0's trained forward: encode, sample the posterior, decode (one ``forward`` for DDP).
+
+    ``forward(video01, generator)``: ``(B, 3, T, H, W)`` in ``[0, 1]`` -> ``(reconstruction (in ``[0, 1]`` in
+    eval mode; unclamped while training),
+    posterior mean, posterior logvar)``, the latter two ``(B, c, t, h, w)`` unscaled.
+    """
+
+    def __init__(self, vae: nn.Module) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, video01: torch.Tensor, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        posterior = self.vae.posterior(video01)
+        z_raw = posterior.sample(generator) if self.training else posterior.mode()
+        z = scale_latent(z_raw, self.vae.config.scaling_factor, self.vae.config.shift_factor)
+        # unclamped while training so pixels past [0, 1] still get gradients
+        return self.vae.decode(z, clamp=not self.training), posterior.mean, posterior.logvar
+
+
+def _load_or_build_vae(cfg: VAETrainConfig) -> nn.Module:
+    if cfg.vae_weights:
+        return load_vae(cfg.vae.kind, cfg.vae_weights)
+    return build_vae(cfg.vae)
+
+
+def _f8_loss(model: nn.Module, loss_fn: ReconstructionLoss, kl_weight: float, gt: torch.Tensor,
+             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    recon, mean, logvar = model(gt, generator)
+    terms = loss_fn.terms(recon, gt)
+    terms["kl"] = kl_weight * gaussian_kl_per_sample(mean, logvar)
+    total = torch.stack(list(terms.values())).sum(dim=0).mean()
+    return total, {"total": total.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
+
+
+def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool) -> dict[str, torch.Tensor]:
+    """Stage 1's tensors for an HR clip: encoder input (HR down x2), floor ``Up_x2(D8(z))``, ``D16(z)``
+    (``decoder`` is ``D16.decode``; unclamped while training so pixels past [0, 1] still get gradients)."""
+    x_in = bicubic_rescale(gt, 0.5)
+    with torch.no_grad():
+        z = vae.encode(x_in)
+        floor = interpolation_floor(vae.decode(z))
+    return {"input": x_in, "floor": floor, "pred": decoder(z, clamp=clamp)}
+
+
+def train_vae(cfg: VAETrainConfig, resume: bool = False,
+              dataset: Dataset | None = None) -> dict[str, Any]:
+    """Run stage 0 or 1 to ``cfg.train.max_steps`` (from the newest checkpoint when ``resume``).
+
+    Returns:
+        The run summary (``<output_dir>/summary.json``): final step, processes, per-rank weight digests,
+        the checkpoint and export folders, the last validation scores.
+    """
+    stage = VAEStage(cfg.stage)
+    accelerator = setup_accelerator(cfg.train)
+    vae = _load_or_build_vae(cfg)
+    if stage is VAEStage.F8:
+        trained: nn.Module = VAEReconstruction(vae)
+        checkpointed = vae
+    else:
+        vae = vae.eval().requires_grad_(False).to(accelerator.device)
+        d16 = F16Decoder.from_f8(vae)
+        trained, checkpointed = MethodForward(d16, "decode"), d16
+    if cfg.train.gradient_checkpointing:
+        enable_gradient_checkpointing(checkpointed)
+    loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
+    dataset = dataset if dataset is not None else build_train_dataset(cfg.data)
+    val_gt = load_validation_clip(cfg.val).to(accelerator.device)
+    session = start_session(accelerator, cfg.train, cfg.optim, trained, cfg, resume=resume)
+
+    def validate_f8(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        recon = model(val_gt)[0].float()
+        return recon, val_gt, {"target": val_gt[0], "reconstruction": recon[0]}
+
+    def validate_f16(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        views = _f16_views(vae, model, val_gt, clamp=True)
+        pred = views["pred"].float()
+        return pred, val_gt, {"input (HR down x2)": views["input"][0], "floor Up2(D8)": views["floor"][0],
+                              "D16": pred[0], "target": val_gt[0]}
+
+    validate = functools.partial(
+        session.validate, validate_f8 if stage is VAEStage.F8 else validate_f16,
+        curve_keys=("train/total", ("train/rec", "train/floor_err"), "train/lower_bound"),
+        also_score=None if stage is VAEStage.F8 else {"floor": "floor Up2(D8)"})
+    if session.validation_due():
+        validate()
+    for batch in session.batches(dataset):
+        gt = batch["gt"]
+        with accelerator.autocast():
+            if stage is VAEStage.F8:
+                loss, logs = _f8_loss(session.model, loss_fn, cfg.kl, gt, session.generator())
+            else:
+                views = _f16_views(vae, session.model, gt, clamp=False)
+                lam = lower_bound_lambda(cfg.lower_bound, session.state.step, cfg.train.max_steps)
+                loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
+                                                   cfg.lower_bound.mode, lam)
+        session.step(loss, logs)
+        if session.validation_due():
+            validate()
+        session.checkpoint_if_due()
+
+    def export(model: nn.Module, folder: Path) -> None:
+        inner = model.vae if stage is VAEStage.F8 else model.module
+        inner.save_pretrained(folder)
+
+    return session.finish(export)
