@@ -1,0 +1,49 @@
+"""Table-2 style benchmark: MACs (two conventions), parameters, latency, stage breakdown, peak memory, frames/s
+and the f8/f16 ratios of the pipeline variants, measured side by side.
+
+    python scripts/benchmark.py --config configs/bench/tiny.yaml            # CPU latency, tiny models
+    python scripts/benchmark.py --config configs/bench/paper.yaml           # paper scale (MACs on meta)
+    python scripts/benchmark.py --config configs/bench/tiny.yaml timing.repeats=9 --out runs/bench/mine
+
+Prints the tables and writes report.md, report.json and report.png into --out (default runs/bench/<name>/).
+Settings: fastvsr.bench.config.BenchConfig. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from fastvsr.bench.config import BenchConfig
+from fastvsr.bench.report import print_report, write_report
+from fastvsr.bench.run import run_benchmark
+from fastvsr.cli import add_config_arguments, run_main
+from fastvsr.config import load_config
+
+DEFAULT_OUT = Path("runs/bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Benchmark the f8 baseline against FastVSR's f16 pipeline.")
+    add_config_arguments(parser)
+    parser.add_argument("--out", help="output folder (default: runs/bench/<name>/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # "--config a.yaml key=value" : argparse hands trailing overrides to --config; sort them back out
+    files = [c for c in args.config if "=" not in c]
+    overrides = [c for c in args.config if "=" in c] + list(args.overrides)
+    cfg = load_config(BenchConfig, files, overrides)
+    report = run_benchmark(cfg, progress=not args.quiet)
+    print_report(report)
+    for path in write_report(report, args.out or DEFAULT_OUT / cfg.name):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
