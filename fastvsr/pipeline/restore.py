@@ -76,10 +76,12 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
         geometry: :func:`model_geometry` of ``model``.
 
     Returns:
-        ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``lr``'s device.
+        ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``cfg.device``, colour-fixed
+        against the bilinearly upsampled ``lr`` when ``cfg.color_fix`` asks for it.
     """
     device, dtype = resolve_device(cfg.device), resolve_dtype(cfg.dtype)
-    x = upscale_lr(lr.to(device=device, dtype=torch.float32), geometry.input_upscale)
+    lr = lr.to(device=device, dtype=torch.float32)
+    x = upscale_lr(lr, geometry.input_upscale)
     x, info = pad_to_multiple(x, geometry.pixel_multiple, geometry.frame_multiple)
     x = x.to(dtype)
     b, _, t, h, w = x.shape
@@ -93,7 +95,10 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
             )
-    return unpad(out, info, geometry.latent_to_output).clamp(0, 1).to(lr.device)
+    sr = unpad(out, info, geometry.latent_to_output).clamp(0, 1)
+    if ColorFix(cfg.color_fix) is not ColorFix.NONE:
+        sr = color_fix(sr, resize_video(lr, tuple(sr.shape[-2:])), cfg.color_fix)
+    return sr
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,6 @@ def restore_stream(
     with tqdm(total=num_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
         for i, (span, lr) in enumerate(rechunk(blocks, spans)):
             sr = restore_clip(model, lr[None], cfg, geometry)
-            if ColorFix(cfg.color_fix) is not ColorFix.NONE:
-                sr = color_fix(sr, resize_video(lr[None].float(), sr.shape[-2:]), cfg.color_fix)
             ready_until = spans[i + 1].start if i + 1 < len(spans) else span.stop
             start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1]:
