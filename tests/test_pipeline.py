@@ -197,4 +197,5 @@ def test_config_checks(tmp_path):
     with pytest.raises(ConfigError, match="color_fix"):
         load_config(InferConfig, overrides=["color_fix=sepia"])
     with pytest.raises(ConfigError, match="latent multiple 2"):
-        restore_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8), cfg_with(tile=5, tile_overlap=1))
+        restore_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8),
+                      cfg_with(tile=5, tile_overlap=1))

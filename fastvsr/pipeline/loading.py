@@ -15,7 +15,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "weights" / "defaul
 
 
 def load_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
-    """Load a ``VSRModel`` saved with ``save_pretrained`` and prepare it for ``cfg`` (device, dtype, compile).
+    """Load a saved ``VSRModel`` (or ``TurboVSRModel``) folder and prepare it for ``cfg`` (device, dtype, compile).
 
     Args:
         folder: the model folder (``vae/``, ``decoder/``, ``denoiser/``, ``fastvsr_model.json``); ``None``
@@ -24,7 +24,7 @@ def load_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
     Raises:
         WeightsMissingError: the folder or its files are missing.
     """
-    from fastvsr.models.vsr import VSRModel  # heavy import, only when a model is really loaded
+    from fastvsr.models.turbo import load_restoration_model  # heavy import, only when a model is loaded
 
     path = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
     if not path.is_dir():
@@ -32,4 +32,4 @@ def load_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
             f"no model folder at {path}; pass --model DIR with a folder written by VSRModel.save_pretrained "
             f"(train one with the scripts/train_*.py stages, see docs/inference.md)"
         )
-    return prepare_model(VSRModel.from_pretrained(path), cfg)
+    return prepare_model(load_restoration_model(path), cfg)
