@@ -108,6 +108,8 @@ def test_config_errors_are_one_line():
         load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["data.num_frames=8"])
     with pytest.raises(ConfigError, match="init_from"):
         load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["stage=shortcut"])
+    with pytest.raises(ConfigError, match="batch_size >= 2"):
+        load_config(TurboTrainConfig, [CONFIGS / "shortcut_tiny.yaml"], ["train.batch_size=1"])
 
 
 @pytest.fixture(scope="module")

@@ -99,6 +99,8 @@ class TurboTrainConfig:
         require(self.first_frame_every >= 0, "first_frame_every must be >= 0 (0: never train task a alone)")
         require(TurboStage(self.stage) is TurboStage.FLOW or self.init_from is not None,
                 "stage=shortcut converts a trained flow model: set init_from to the flow stage's export folder")
+        require(TurboStage(self.stage) is TurboStage.FLOW or self.train.batch_size >= 2,
+                "stage=shortcut needs train.batch_size >= 2 (each batch mixes flow and self-consistency samples)")
         tf = self.model.ae.temporal_factor
         for name, frames in (("data.num_frames", self.data.num_frames), ("val.num_frames", self.val.num_frames)):
             require((frames - 1) % tf == 0, f"{name} must be k*{tf}+1 for the AE, got {frames}")
@@ -134,10 +136,8 @@ def shortcut_times(batch: int, num_bootstrap: int, finest_steps: int, generator:
 
 
 def num_bootstrap(batch: int, fraction: float) -> int:
-    """Samples of a batch trained on self-consistency: ``round(batch * fraction)``, at least 1 and at most
-    ``batch - 1`` when the batch has 2 or more samples (so both parts are always trained)."""
-    if batch < 2:
-        return 0
+    """Samples of a batch (>= 2) trained on self-consistency: ``round(batch * fraction)``, at least 1 and at most
+    ``batch - 1`` (so both parts are always trained)."""
     return min(max(round(batch * fraction), 1), batch - 1)
 
 
