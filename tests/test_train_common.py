@@ -60,9 +60,10 @@ class ToyConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-def _train(out, max_steps, resume=False, nan_at=None, validate_every=0, checkpoint_every=2):
+def _train(out, max_steps, resume=False, nan_at=None, validate_every=0, checkpoint_every=2, tracker="jsonl"):
     cfg = ToyConfig(LoopConfig(output_dir=str(out), max_steps=max_steps, batch_size=2, log_every=1,
-                               checkpoint_every=checkpoint_every, validate_every=validate_every, ema_decay=0.9),
+                               checkpoint_every=checkpoint_every, validate_every=validate_every, ema_decay=0.9,
+                               tracker=tracker),
                     OptimConfig(lr=1e-2, warmup_steps=2))
     acc = setup_accelerator(cfg.train)
     session = start_session(acc, cfg.train, cfg.optim, Toy(), cfg, resume=resume)
@@ -144,6 +145,12 @@ def test_validation_writes_pngs_metrics_and_summary(tmp_path):
     assert all(5 < r["val/psnr"] < 60 and 0 < r["val/ssim"] <= 1 for r in val)
     assert json.loads((out / "summary.json").read_text())["num_processes"] == summary["num_processes"] == 1
     assert (out / "config.yaml").read_text().startswith("train:")
+
+
+def test_wandb_tracker_runs_beside_the_jsonl_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")  # offline works the same way, without network
+    _train(tmp_path / "run", 2, tracker="wandb")
+    assert [r["step"] for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if "train/total" in r] == [1, 2]
 
 
 def test_ema_weights_are_swapped_in_and_restored():

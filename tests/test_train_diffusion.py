@@ -33,7 +33,7 @@ def test_latent_then_pixel_phase_and_export_matches_training_forward(sample_clip
 def test_pixel_phase_with_random_lpips(sample_clip, tmp_path):
     cfg = tiny_config(DiffusionTrainConfig, "diffusion_tiny", sample_clip, tmp_path, "train.max_steps=2",
                       "latent_steps=0", "loss.perceptual=lpips", "loss.perceptual_weights=random",
-                      "train.validate_at_start=false")
+                      "train.validate_at_start=false", "train.gradient_checkpointing=true", "train.precision=bf16")
     train_diffusion(cfg)
     lpips = train_scalars(tmp_path, "train/rec/lpips")
     assert [s for s, _ in lpips] == [1, 2] and all(v > 0 for _, v in lpips)

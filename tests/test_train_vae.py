@@ -48,7 +48,7 @@ def test_stage0_loss_falls_and_exports_a_vae(f8_export, sample_clip):
 
 def test_stage1_lower_bound_is_logged_and_loss_falls(f8_export, sample_clip, tmp_path):
     cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"vae_weights={f8_export[0]}/export",
-                      "train.max_steps=10", "lower_bound.weight=2.0")
+                      "train.max_steps=10", "lower_bound.weight=2.0", "train.gradient_checkpointing=true")
     summary = train_vae(cfg)
     lam = [v for _, v in train_scalars(tmp_path, "train/lambda")]
     assert lam[0] == 2.0 and lam[-1] == 0.0 and all(a >= b for a, b in zip(lam, lam[1:]))
