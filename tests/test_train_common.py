@@ -21,7 +21,7 @@ from fastvsr.train.common import (
     weights_digest,
 )
 from fastvsr.train.config import LoopConfig, OptimConfig
-from fastvsr.train.logging import read_metrics
+from fastvsr.train.runlog import read_metrics
 from tests.train_helpers import _one_thread_fresh_accelerator  # noqa: F401
 
 

@@ -7,7 +7,7 @@ import torch
 from accelerate.state import AcceleratorState
 
 from fastvsr.config import load_config
-from fastvsr.train.logging import read_metrics
+from fastvsr.train.runlog import read_metrics
 
 CONFIGS = Path(__file__).parent.parent / "configs" / "train"
 

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from fastvsr.atomic import atomic_path
 from fastvsr.errors import ConfigError
 from fastvsr.losses import LowerBoundMode
-from fastvsr.train.logging import METRICS_FILE, read_metrics
+from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.plots import plot_runs
 from fastvsr.train.vae import VAEStage, VAETrainConfig, train_vae
 

@@ -45,7 +45,7 @@ from fastvsr.config import config_to_dict, save_config
 from fastvsr.errors import ConfigError, FastVSRError
 from fastvsr.train.checkpoint import load_latest_checkpoint, save_checkpoint
 from fastvsr.train.config import LoopConfig, OptimConfig, Precision, Tracker
-from fastvsr.train.logging import METRICS_FILE, RunLog, read_metrics
+from fastvsr.train.runlog import METRICS_FILE, RunLog, read_metrics
 from fastvsr.train.plots import plot_runs
 from fastvsr.train.validation import clip_fidelity, save_comparison_png
 
