@@ -199,3 +199,15 @@ def test_config_checks(tmp_path):
     with pytest.raises(ConfigError, match="latent multiple 2"):
         restore_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8),
                       cfg_with(tile=5, tile_overlap=1))
+
+
+def test_device_resolution():
+    from fastvsr.pipeline.device import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            resolve_device("cuda")
+    with pytest.raises(ConfigError, match="device must be"):
+        load_config(InferConfig, overrides=["device=tpu"])
