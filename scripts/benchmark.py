@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fastvsr.bench.config import BenchConfig
-from fastvsr.bench.report import print_report, write_report
+from fastvsr.atomic import check_output_path
+from fastvsr.bench.report import REPORT_FILES, print_report, write_report
 from fastvsr.bench.run import run_benchmark
 from fastvsr.cli import add_config_arguments, run_main
 from fastvsr.config import load_config
@@ -38,9 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = [c for c in args.config if "=" not in c]
     overrides = [c for c in args.config if "=" in c] + list(args.overrides)
     cfg = load_config(BenchConfig, files, overrides)
+    out = Path(args.out) if args.out else DEFAULT_OUT / cfg.name
+    check_output_path(out / REPORT_FILES[0], overwrite=True)  # fail before the run, not after it
     report = run_benchmark(cfg, progress=not args.quiet)
     print_report(report)
-    for path in write_report(report, args.out or DEFAULT_OUT / cfg.name):
+    for path in write_report(report, out):
         print(f"wrote {path}")
     return 0
 

@@ -16,7 +16,7 @@ from fastvsr.bench.macs import MacCount, StageMacs, count_macs
 from fastvsr.bench.memory import PeakMemory, track_peak_memory
 from fastvsr.bench.report import render_markdown, write_report
 from fastvsr.bench.results import BenchReport, Target, VariantResult
-from fastvsr.bench.run import NO_GPU, count_variants
+from fastvsr.bench.run import NO_GPU, count_variants, latency_note, run_benchmark
 from fastvsr.bench.timing import Timing, time_stages
 from fastvsr.config import load_config
 
@@ -184,13 +184,35 @@ def test_cli_end_to_end_on_a_tiny_config(repo_root, tmp_path, capsys):
     assert by_name["turbovsr"]["skipped"]
 
 
-def test_cli_paper_scale_without_gpu_says_na_and_user_errors_exit_2(repo_root, tmp_path, capsys):
+def test_latency_off_on_cpu_says_no_gpu_and_user_errors_exit_2(repo_root, tmp_path, capsys):
     script = _benchmark_script(repo_root)
-    cfg = load_config(BenchConfig, [repo_root / "configs/bench/paper.yaml"], ["timing.device=cpu"])
-    assert not cfg.timing.cpu  # so the latency columns must say n/a on a CPU
+    paper = load_config(BenchConfig, [repo_root / "configs/bench/paper.yaml"], ["timing.device=cpu"])
+    assert latency_note(paper) == NO_GPU == "n/a (no GPU)"  # paper scale on a CPU: MACs only
+    cfg = load_config(BenchConfig, [repo_root / "configs/bench/tiny.yaml"], [*TINY_OVERRIDES, "timing.cpu=false"])
+    report = run_benchmark(cfg)
+    assert all(v.timing is None and v.memory is None for v in report.variants)
+    md = render_markdown(report)
+    assert "| baseline_f8 | x4 upscale, f8 decode |" in md and md.count("n/a (no GPU)") >= 2 * 3
+    assert "latency -, peak memory -" in md and "- [ ] latency ratio f8/f16: target 3.5, not measured" in md
+
     with pytest.raises(SystemExit) as exit_info:
         script.run_main(script.main, ["--config", str(repo_root / "configs/bench/tiny.yaml"), "variants=[f4]"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "unknown variant 'f4'" in err and err.count("\n") == 1
-    assert NO_GPU == "n/a (no GPU)"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as exit_info:  # refused before any model is built
+        script.run_main(script.main, ["--config", str(repo_root / "configs/bench/tiny.yaml"), "--out", str(blocker)])
+    assert exit_info.value.code == 2 and "cannot create folder" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_cuda_latency_and_peak_memory_are_measured(repo_root, tmp_path):
+    cfg = load_config(BenchConfig, [repo_root / "configs/bench/tiny.yaml"], [*TINY_OVERRIDES, "timing.device=cuda"])
+    report = run_benchmark(cfg)
+    for name in ("baseline_f8", "fastvsr_f16"):
+        variant = report.variant(name)
+        assert variant.timing.total > 0 and variant.memory.kind == "CUDA peak allocated"
+        assert variant.peak_memory_bytes > variant.weight_bytes
+    assert report.device != "cpu" and "CPU" not in report.device

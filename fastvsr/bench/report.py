@@ -79,7 +79,7 @@ def _target_line(t: Target) -> str:
     mark = "x" if t.met else " "
     if t.kind == "at_least":
         return f"- [{mark}] {t.what}: {t.measured:.2f} (target >= {t.reference:g})"
-    return (f"- [{mark}] {t.what}: {t.measured:.4g} vs {t.reference:g} ({t.deviation:+.1%}, "
+    return (f"- [{mark}] {t.what}: {t.measured:.4g} vs {t.reference:g} ({t.deviation:+.2%}, "
             f"tolerance +-{t.tolerance:.0%})")
 
 

@@ -145,7 +145,8 @@ def device_name(device: torch.device) -> str:
     """Human-readable device, e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
 
 
 def run_benchmark(cfg: BenchConfig, progress: bool = False) -> BenchReport:
