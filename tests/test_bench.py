@@ -3,6 +3,7 @@ files and scripts/benchmark.py end to end in-process."""
 
 import importlib.util
 import json
+import statistics
 import time
 
 import pytest
@@ -127,14 +128,17 @@ def test_peak_memory_sees_an_allocation_after_a_larger_earlier_one():
 
 
 def _synthetic_report() -> BenchReport:
-    def variant(name, scale, seconds, memory):
+    def variant(name, scale, samples, memory):
+        seconds = statistics.median(samples)
         macs = {"encode": MacCount(10 * scale), "denoise": MacCount(6 * scale, 2 * scale),
                 "decode": MacCount(20 * scale)}
-        timing = Timing(total=seconds, stages={"encode": seconds / 4, "decode": seconds / 2}, samples=[seconds])
+        timing = Timing(total=seconds, stages={"encode": seconds / 4, "decode": seconds / 2}, samples=samples)
         return VariantResult(name=name, label=f"{name} label", params=1_000_000, weight_bytes=4_000_000, macs=macs,
                              encoder_input=(9, 64, 64), latent=(4, 3, 8, 8), output=(9, 128, 128), timing=timing,
                              memory=PeakMemory("test", 0, memory))
-    variants = [variant("baseline_f8", 4e9, 2.0, 36_000_000), variant("fastvsr_f16", 1e9, 0.5, 6_000_000),
+    # interleaved rounds: per-round f8/f16 ratios 4, 6, 2 (median 4); ratio of the medians 2.0 / 0.5 = 4 too
+    variants = [variant("baseline_f8", 4e9, [2.0, 6.0, 1.8], 36_000_000),
+                variant("fastvsr_f16", 1e9, [0.5, 1.0, 0.9], 6_000_000),
                 VariantResult(name="turbovsr", label="turbovsr", note="skipped: no models", skipped=True)]
     targets = [Target("baseline_f8 MACs (T, w/o attention)", 0.136, 0.136, 0.05),
                Target("latency ratio f8/f16", 3.5, 4.0, kind="at_least")]
@@ -149,12 +153,12 @@ def test_report_writer_produces_markdown_json_and_png(tmp_path):
     md = paths[0].read_text()
     assert md == render_markdown(report)
     assert "| baseline_f8 | baseline_f8 label |" in md and "skipped: no models" in md
-    assert "MACs 4.00x (all), 4.00x (w/o attention), latency 4.00x, peak memory 4.00x" in md
+    assert "MACs 4.00x (all), 4.00x (w/o attention), latency 2.22x (per-round median 4.00x), peak memory 4.00x" in md
     assert "- [x] latency ratio f8/f16: 4.00 (target >= 3.5)" in md
     data = json.loads(paths[1].read_text())
     f16 = data["variants"][1]
     assert f16["total_macs"] == {"total": 36e9, "attention": 2e9, "without_attention": 34e9}
-    assert f16["fps"] == 18 / 0.5 and f16["ratios_vs_baseline"]["latency"] == 4.0
+    assert f16["fps"] == 18 / 0.9 and f16["ratios_vs_baseline"]["latency_paired"] == 4.0
     assert [t["met"] for t in data["targets"]] == [True, True]
     with Image.open(paths[2]) as png:
         assert png.format == "PNG" and png.width > 400
@@ -193,7 +197,8 @@ def test_latency_off_on_cpu_says_no_gpu_and_user_errors_exit_2(repo_root, tmp_pa
     assert all(v.timing is None and v.memory is None for v in report.variants)
     md = render_markdown(report)
     assert "| baseline_f8 | x4 upscale, f8 decode |" in md and md.count("n/a (no GPU)") >= 2 * 3
-    assert "latency -, peak memory -" in md and "- [ ] latency ratio f8/f16: target 3.5, not measured" in md
+    assert "latency - (per-round median -), peak memory -" in md
+    assert "- [ ] latency ratio f8/f16: target 3.5, not measured" in md
 
     with pytest.raises(SystemExit) as exit_info:
         script.run_main(script.main, ["--config", str(repo_root / "configs/bench/tiny.yaml"), "variants=[f4]"])

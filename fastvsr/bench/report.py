@@ -27,6 +27,8 @@ def _mac_unit(report: BenchReport) -> tuple[float, str]:
 
 
 def _macs(value: int, unit: tuple[float, str]) -> str:
+    if not value:
+        return "-"  # not counted (count_macs: false)
     return f"{value / unit[0]:.1f} {unit[1]}" if unit[1] == "T" else f"{value / unit[0]:.2f} {unit[1]}"
 
 
@@ -91,7 +93,8 @@ def summary_lines(report: BenchReport) -> list[str]:
         if ratios:
             lines.append(f"- ratio {BASELINE} / {v.name}: MACs {_ratio(ratios['macs_total'])} (all), "
                          f"{_ratio(ratios['macs_without_attention'])} (w/o attention), latency "
-                         f"{_ratio(ratios['latency'])}, peak memory {_ratio(ratios['peak_memory'])}")
+                         f"{_ratio(ratios['latency'])} (per-round median {_ratio(ratios['latency_paired'])}), "
+                         f"peak memory {_ratio(ratios['peak_memory'])}")
     return lines + [_target_line(t) for t in report.targets]
 
 

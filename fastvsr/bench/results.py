@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -71,6 +72,14 @@ class Target:
         return None if self.measured is None else self.measured / self.reference - 1.0
 
 
+def _paired_ratio(base: Timing | None, other: Timing | None) -> float | None:
+    """Median over rounds of ``base[i] / other[i]`` (the timed runs are interleaved, so round ``i`` of both
+    ran under the same load)."""
+    if base is None or other is None or len(base.samples) != len(other.samples) or not base.samples:
+        return None
+    return statistics.median(a / b for a, b in zip(base.samples, other.samples))
+
+
 @dataclass
 class BenchReport:
     """Everything one run measured: the setting, the device, per-variant results and targets."""
@@ -91,7 +100,8 @@ class BenchReport:
         return next((v for v in self.variants if v.name == name and not v.skipped), None)
 
     def ratios(self, name: str) -> dict[str, float | None]:
-        """baseline_f8 / ``name`` for MACs (both conventions), latency and peak memory (None if unmeasured)."""
+        """baseline_f8 / ``name`` for MACs (both conventions), latency (ratio of the medians, and the median of
+        the per-round ratios, which cancels load drift between rounds) and peak memory (None if unmeasured)."""
         base, other = self.variant(BASELINE), self.variant(name)
         if base is None or other is None:
             return {}
@@ -103,6 +113,7 @@ class BenchReport:
             "macs_total": ratio(base.total_macs.total, other.total_macs.total),
             "macs_without_attention": ratio(base.total_macs.without_attention, other.total_macs.without_attention),
             "latency": ratio(base.timing and base.timing.total, other.timing and other.timing.total),
+            "latency_paired": _paired_ratio(base.timing, other.timing),
             "peak_memory": ratio(base.peak_memory_bytes, other.peak_memory_bytes),
         }
 
