@@ -4,6 +4,7 @@ and a stacked bar chart (MACs and latency per stage) saved as PNG.  Files are wr
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 from rich.console import Console
@@ -144,7 +145,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
     variants = [v for v in report.variants if not v.skipped]
     timed = [v for v in variants if v.timing is not None]
     scale, unit = _mac_unit(report)
-    fig, axes = plt.subplots(1, 2 if timed else 1, figsize=(11 if timed else 6, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, 2 if timed else 1, figsize=(11 if timed else 7, 4.6), squeeze=False)
     names = [v.name for v in variants]
     bottom = [0.0] * len(variants)
     ax = axes[0][0]
@@ -167,7 +168,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
         ax.set_ylabel("seconds (median)"), ax.set_title(f"latency per stage ({report.device})"), ax.legend(fontsize=8)
     for ax in axes[0]:
         ax.tick_params(axis="x", labelsize=8)
-    fig.suptitle(report.title)
+    fig.suptitle(textwrap.fill(report.title, 90 if timed else 60), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=120)
     plt.close(fig)
