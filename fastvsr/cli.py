@@ -28,9 +28,34 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     sys.exit(code or 0)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Add ``--config FILE [FILE ...]`` and trailing ``key=value`` overrides (omegaconf dotlist)."""
-    parser.add_argument("--config", nargs="+", required=required, metavar="YAML",
-                        help="one or more YAML files, merged left to right")
-    parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="config overrides, e.g. train.max_steps=100 data.batch_size=2")
+class _ConfigFiles(argparse.Action):
+    """``--config a.yaml b.yaml key=value``: files go to ``config``; ``key=value`` words that argparse hands to
+    ``--config`` (it takes every following word) go to ``overrides``, so both orders work."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        files = [v for v in values if "=" not in v or v.endswith((".yaml", ".yml"))]
+        moved = [v for v in values if v not in files]
+        setattr(namespace, self.dest, (getattr(namespace, self.dest, None) or []) + files)
+        setattr(namespace, "_moved_overrides", getattr(namespace, "_moved_overrides", []) + moved)
+
+
+class _Overrides(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, list(values))
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, required: bool = True,
+                         files_help: str = "one or more YAML files, merged left to right",
+                         overrides_help: str = "config overrides, e.g. train.max_steps=100 data.batch_size=2") -> None:
+    """Add ``--config FILE [FILE ...]`` and ``key=value`` overrides (omegaconf dotlist), in either order.
+
+    Read the overrides with :func:`config_overrides` (it also collects those typed right after ``--config``).
+    """
+    parser.add_argument("--config", nargs="+", required=required, default=[], metavar="YAML", action=_ConfigFiles,
+                        help=files_help)
+    parser.add_argument("overrides", nargs="*", metavar="key=value", action=_Overrides, help=overrides_help)
+
+
+def config_overrides(args: argparse.Namespace) -> list[str]:
+    """All ``key=value`` overrides of a parsed command line, in the order typed."""
+    return [*getattr(args, "_moved_overrides", []), *(getattr(args, "overrides", None) or [])]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fastvsr.cli import run_main
+from fastvsr.cli import add_config_arguments, config_overrides, run_main
 from fastvsr.config import load_config
 from fastvsr.data.degradations.config import DegradationConfig, DegradationMode
 from fastvsr.data.degradations.files import degrade_file
@@ -27,18 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=[m.value for m in DegradationMode], help="degradation (default realworld)")
     parser.add_argument("--scale", type=int, help="downscale factor (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the degradation parameters and noise")
-    parser.add_argument("--config", nargs="+", default=[], metavar="YAML", help="configs/degradation/*.yaml files")
+    add_config_arguments(parser, required=False, files_help="configs/degradation/*.yaml files",
+                         overrides_help="config overrides, e.g. final.sinc.prob=0")
     parser.add_argument("--chunk", type=int, default=32, help="frames degraded at a time (codec restarts per chunk)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. final.sinc.prob=0")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     flags = [f"{key}={value}" for key, value in (("mode", args.mode), ("scale", args.scale)) if value is not None]
-    cfg = load_config(DegradationConfig, args.config, flags + list(args.overrides))
+    cfg = load_config(DegradationConfig, args.config, flags + config_overrides(args))
     lr, png, note = degrade_file(args.input, args.output, cfg, seed=args.seed, chunk_frames=args.chunk,
                                  overwrite=args.overwrite, progress=not args.quiet)
     if note:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastvsr.cli import run_main
+from fastvsr.cli import add_config_arguments, config_overrides, run_main
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
 from fastvsr.metrics import EvalConfig, evaluate_paths, result_paths, write_results
@@ -35,16 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", help="torch device for learned metrics and RAFT (cpu, cuda)")
     parser.add_argument("--method", help="method name for the tables (default: the --pred name)")
     parser.add_argument("--dataset", help="dataset name for the tables (default: the --gt name, or 'custom')")
-    parser.add_argument("--config", nargs="+", default=[], metavar="YAML", help="configs/eval/*.yaml files")
+    add_config_arguments(parser, required=False, files_help="configs/eval/*.yaml files",
+                         overrides_help="EvalConfig overrides, e.g. max_frames=8")
     parser.add_argument("--overwrite", action="store_true", help="replace existing result files")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="EvalConfig overrides, e.g. max_frames=8")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    cfg = load_config(EvalConfig, args.config, list(args.overrides))
+    cfg = load_config(EvalConfig, args.config, config_overrides(args))
     flags = {"weights_dir": args.weights_dir, "device": args.device,
              "metrics": [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None}
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fastvsr.cli import run_main
+from fastvsr.cli import add_config_arguments, config_overrides, run_main
 from fastvsr.config import load_config
 from fastvsr.ops.color_fix import ColorFix
 from fastvsr.pipeline.config import InferConfig, Precision
@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", required=True, help="video file, image file or folder of frames")
     parser.add_argument("--output", help="output path (default: <input>_x<scale> beside the input)")
     parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default)")
-    parser.add_argument("--config", nargs="+", default=[], metavar="YAML", help="configs/infer/*.yaml files")
+    add_config_arguments(parser, required=False, files_help="configs/infer/*.yaml files",
+                         overrides_help="InferConfig overrides, e.g. seed=3")
     parser.add_argument("--scale", type=int, help="upscale factor")
     parser.add_argument("--steps", type=int, help="denoiser steps (1 = one-step)")
     parser.add_argument("--chunk", type=int, help="frames per temporal chunk")
@@ -52,7 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", action="store_true", help="also write <output>_compare.{mp4,png}")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="InferConfig overrides, e.g. seed=3")
     return parser
 
 
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     values = {field: getattr(args, flag) for flag, field in FLAG_FIELDS.items()}
     flags = [f"{field}={value}" for field, value in values.items() if value is not None]
-    cfg = load_config(InferConfig, args.config, flags + list(args.overrides))
+    cfg = load_config(InferConfig, args.config, flags + config_overrides(args))
 
     written = super_resolve_path(args.input, args.output, cfg, model_dir=args.model, compare=args.compare,
                                  overwrite=args.overwrite, progress=not args.quiet)
