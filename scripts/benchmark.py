@@ -19,7 +19,7 @@ from fastvsr.bench.config import BenchConfig
 from fastvsr.atomic import check_output_path
 from fastvsr.bench.report import REPORT_FILES, print_report, write_report
 from fastvsr.bench.run import run_benchmark
-from fastvsr.cli import add_config_arguments, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, run_main
 from fastvsr.config import load_config
 
 DEFAULT_OUT = Path("runs/bench")
@@ -35,10 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # "--config a.yaml key=value" : argparse hands trailing overrides to --config; sort them back out
-    files = [c for c in args.config if "=" not in c]
-    overrides = [c for c in args.config if "=" in c] + list(args.overrides)
-    cfg = load_config(BenchConfig, files, overrides)
+    cfg = load_config(BenchConfig, args.config, config_overrides(args))
     out = Path(args.out) if args.out else DEFAULT_OUT / cfg.name
     check_output_path(out / REPORT_FILES[0], overwrite=True)  # fail before the run, not after it
     report = run_benchmark(cfg, progress=not args.quiet)
