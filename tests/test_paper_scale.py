@@ -38,5 +38,6 @@ def test_paper_vsr_bundle_on_meta(repo_root):
         assert load_config(VSRModelConfig, [repo_root / "configs/models" / yaml]) == paper_vsr_config(decoder)
     model = build_paper_vsr_model("f16")
     assert all(p.is_meta for p in model.parameters())
-    assert model.input_upscale(4) == 2 and model.pixel_multiple == 16 and model.frame_multiple == 4
+    # CogVideoX decodes 2 latent frames per batch, so clips are 8k+1 frames (as DOVE pads them)
+    assert model.input_upscale(4) == 2 and model.pixel_multiple == 16 and model.frame_multiple == 8
     assert build_paper_vsr_model("vae").input_upscale(4) == 4
