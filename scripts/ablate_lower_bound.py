@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fastvsr.cli import add_config_arguments, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,11 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from fastvsr.config import load_config
     from fastvsr.train.ablation import ablate_lower_bound
-    from fastvsr.train.cli import split_overrides
     from fastvsr.train.vae import VAETrainConfig
 
-    configs, overrides = split_overrides(args.config, args.overrides)
-    cfg = load_config(VAETrainConfig, configs, overrides)
+    cfg = load_config(VAETrainConfig, args.config, config_overrides(args))
     results = ablate_lower_bound(cfg, args.figure, [m.strip() for m in args.modes.split(",") if m.strip()])
     print(f"{'mode':<10}{'val PSNR':>10}{'val SSIM':>10}{'floor PSNR':>12}{'final rec':>11}")
     for mode, r in results.items():

@@ -8,15 +8,8 @@ from typing import Any
 
 from accelerate import PartialState
 
-from fastvsr.cli import add_config_arguments
+from fastvsr.cli import add_config_arguments, config_overrides
 from fastvsr.config import load_config
-
-
-def split_overrides(configs: Sequence[str], overrides: Sequence[str]) -> tuple[list[str], list[str]]:
-    """``--config`` takes one or more files, so argparse also swallows ``key=value`` words typed after it
-    (``--config a.yaml train.max_steps=10``); move those (not ending in .yaml/.yml) to the overrides."""
-    moved = [c for c in configs if "=" in c and not c.endswith((".yaml", ".yml"))]
-    return [c for c in configs if c not in moved], [*moved, *overrides]
 
 
 def training_main(argv: Sequence[str] | None, description: str, schema: type,
@@ -29,8 +22,7 @@ def training_main(argv: Sequence[str] | None, description: str, schema: type,
     add_config_arguments(parser)
     parser.add_argument("--resume", action="store_true", help="continue exactly from the newest checkpoint")
     args = parser.parse_args(argv)
-    configs, overrides = split_overrides(args.config, args.overrides)
-    cfg = load_config(schema, configs, overrides)
+    cfg = load_config(schema, args.config, config_overrides(args))
     summary = train(cfg, args.resume)
     if PartialState().is_main_process:
         val = summary.get("validation") or {}
