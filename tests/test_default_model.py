@@ -1,0 +1,64 @@
+"""The shipped default model (fastvsr/weights/default) and its training recipe (configs/default_model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from einops import rearrange
+
+from fastvsr.config import load_config
+from fastvsr.data.degradations import DegradationConfig
+from fastvsr.data.video import read_video
+from fastvsr.metrics.fullref import psnr
+from fastvsr.models.vsr import MODEL_FILE, VSRModel, VSRModelConfig, build_vsr_model
+from fastvsr.ops.resize import resize_video
+from fastvsr.pipeline.config import InferConfig
+from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR, load_model
+from fastvsr.pipeline.restore import restore_video
+from fastvsr.train.diffusion import DiffusionTrainConfig
+from fastvsr.train.vae import VAETrainConfig
+
+RECIPE = Path(__file__).resolve().parent.parent / "configs" / "default_model"
+MAX_WEIGHT_BYTES = 30 * 2**20
+
+
+def test_stage_configs_load_with_their_schemas() -> None:
+    for name, schema in (("stage0_vae_f8", VAETrainConfig), ("stage1_vae_f16", VAETrainConfig),
+                         ("stage2_f16", DiffusionTrainConfig), ("stage2_f8_twin", DiffusionTrainConfig)):
+        cfg = load_config(schema, [RECIPE / f"{name}.yaml"])
+        assert cfg.train.max_steps > 0
+    twin = load_config(DiffusionTrainConfig, [RECIPE / "stage2_f8_twin.yaml"])
+    assert twin.decoder.value == "f8" and twin.train.max_steps == load_config(
+        DiffusionTrainConfig, [RECIPE / "stage2_f16.yaml"]).train.max_steps
+    realworld = load_config(DegradationConfig, [RECIPE / "degradation_realworld_mild.yaml"])
+    assert realworld.scale == 4 and not realworld.second.enabled
+
+
+def test_model_and_twin_share_encoder_and_denoiser_and_fit_the_size_budget() -> None:
+    f16 = build_vsr_model(load_config(VSRModelConfig, [RECIPE / "model.yaml"]))
+    f8 = build_vsr_model(load_config(VSRModelConfig, [RECIPE / "model_f8.yaml"]))
+    assert f16.decoder.spatial_factor == 16 and f8.decoder.spatial_factor == 8
+    assert (f16.input_upscale(4), f8.input_upscale(4)) == (2, 4)
+    assert f16.vae.config == f8.vae.config and f16.denoiser.config == f8.denoiser.config
+    weights = sum(p.numel() * p.element_size() for m in (f16.vae, f16.decoder, f16.denoiser) for p in m.parameters())
+    assert weights <= MAX_WEIGHT_BYTES
+
+
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / MODEL_FILE).is_file(), reason="no shipped model in fastvsr/weights")
+def test_shipped_model_restores_the_sample_clip_x4(sample_clip: Path) -> None:
+    torch.manual_seed(0)
+    cfg = InferConfig(scale=4, device="cpu", chunk_frames=3, chunk_overlap=0, tile=0)
+    model = load_model(None, cfg)
+    assert isinstance(model, VSRModel) and model.decoder.spatial_factor == 16
+    frames, _ = read_video(sample_clip, num_frames=3)
+    hr = frames[None, :, :, 40:104, 96:224]  # a 64x128 window of the real clip as ground truth
+    lr = resize_video(hr, (16, 32), mode="bicubic")  # plain x4 downscale of the window
+    with torch.no_grad():
+        sr = restore_video(model, lr, cfg)
+    assert sr.shape == (1, 3, 3, 64, 128)
+    assert torch.isfinite(sr).all() and sr.min() >= 0 and sr.max() <= 1
+    sr_psnr = psnr(*(rearrange(v[0], "c t h w -> t c h w") for v in (sr, hr))).mean().item()
+    grey_psnr = psnr(*(rearrange(v[0], "c t h w -> t c h w") for v in (torch.full_like(hr, 0.5), hr))).mean().item()
+    assert sr_psnr > grey_psnr + 8  # it restores the picture, not a flat guess
