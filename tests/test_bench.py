@@ -83,7 +83,9 @@ def test_paper_scale_macs_on_meta_match_table_2_without_allocating(repo_root):
         results = count_variants(cfg)
     assert memory.added_bytes < 1.5 * 2**30  # 5.8 B fp32 weights would be 23 GB
     f8, f16 = results["baseline_f8"], results["fastvsr_f16"]
-    assert results["turbovsr"].skipped and "TurboVSR" in results["turbovsr"].note
+    turbo = results["turbovsr"]  # 32x32x8 AE + LTX-Video 2B DiT, one token per latent cell
+    assert turbo.latent == (128, 5, 23, 40) and turbo.tokens == 5 * 23 * 40 and turbo.output == (33, 720, 1280)
+    assert turbo.macs["denoise"].attention > 0 and turbo.total_macs.without_attention < f16.total_macs.total
     assert abs(f8.params - 5787.19e6) / 5787.19e6 < 0.001  # DOVE's parameter count (DiT + VAE)
     assert f8.params == f16.params  # the f16 decoder's expansion has no parameters
     for result, paper in ((f8, 504.8e12), (f16, 125.7e12)):
@@ -185,7 +187,8 @@ def test_cli_end_to_end_on_a_tiny_config(repo_root, tmp_path, capsys):
     assert f8["output"] == f16["output"] == [1, 64, 64]
     assert f8["timing"]["total"] > 0 and f16["timing"]["total"] > 0 and f8["peak_memory_bytes"] > 0
     assert f8["total_macs"]["total"] / f16["total_macs"]["total"] > 3  # everything before the head at 1/4
-    assert by_name["turbovsr"]["skipped"]
+    assert not by_name["turbovsr"]["skipped"] and by_name["turbovsr"]["timing"]["total"] > 0
+    assert by_name["turbovsr"]["output"] == [1, 64, 64] and by_name["turbovsr"]["tokens"] == 1 * 2 * 2
 
 
 def test_latency_off_on_cpu_says_no_gpu_and_user_errors_exit_2(repo_root, tmp_path, capsys):

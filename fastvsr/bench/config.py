@@ -8,10 +8,12 @@ from fastvsr.config import require
 from fastvsr.diffusion.sampler import SamplerConfig
 from fastvsr.models.denoisers import DenoiserConfig
 from fastvsr.models.f16_decoder import F16DecoderConfig
+from fastvsr.models.turbo import TurboVSRConfig
+from fastvsr.models.turbo.ltx_dit import LTXDiTConfig
 from fastvsr.models.vae import VAEConfig
 from fastvsr.pipeline.config import Precision
 
-VARIANTS = ("baseline_f8", "fastvsr_f16", "fastvsr_f16_folded", "turbovsr")
+VARIANTS = ("baseline_f8", "fastvsr_f16", "fastvsr_f16_folded", "turbovsr", "turbovsr_4step")
 
 
 @dataclass
@@ -66,12 +68,22 @@ class TargetConfig:
 
 
 @dataclass
+class TurboBenchConfig:
+    """The TurboVSR variants: ``model`` (32x32x8 AE, UNet denoiser, flow sampler; ``configs/turbovsr/*.yaml``
+    schema) and, when ``ltx_dit`` is set, the LTX-Video DiT in place of the UNet (the paper's denoiser)."""
+
+    model: TurboVSRConfig = field(default_factory=TurboVSRConfig)
+    ltx_dit: LTXDiTConfig | None = None
+
+
+@dataclass
 class BenchConfig:
     """One benchmark setting: the models (sizes only, random weights), the clip, the variants and targets.
 
     Variants: ``baseline_f8`` (x4 upscale, f8 decode), ``fastvsr_f16`` (x2 upscale, f16 decode as in the
     paper's figure), ``fastvsr_f16_folded`` (norm before the shuffle, copy folded into conv_out),
-    ``turbovsr`` (listed as skipped until its models exist). Costs do not depend on weight values, so
+    ``turbovsr`` / ``turbovsr_4step`` (``turbo``: x4 upscale, 32x32x8 AE, factorised restoration in 1 or 4
+    sampler steps per pass). Costs do not depend on weight values, so
     ``pretrained`` folders are not used here.
     """
 
@@ -80,6 +92,7 @@ class BenchConfig:
     vae: VAEConfig = field(default_factory=VAEConfig)
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
     decoder: F16DecoderConfig = field(default_factory=F16DecoderConfig)
+    turbo: TurboBenchConfig = field(default_factory=TurboBenchConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
@@ -94,5 +107,7 @@ class BenchConfig:
         require(len(self.variants) > 0, "variants must name at least one pipeline")
         require(self.vae.pretrained is None and self.denoiser.pretrained is None,
                 "the benchmark measures architectures with random weights; remove vae/denoiser.pretrained")
+        require(self.turbo.model.ae.kind == "patchified" or not any(v.startswith("turbo") for v in self.variants),
+                "the benchmark builds the TurboVSR AE with random weights; use turbo.model.ae.kind=patchified")
         require(self.name.replace("-", "").replace("_", "").isalnum(),
                 f"name '{self.name}' must be letters, digits, '-' or '_' (it names the output folder)")

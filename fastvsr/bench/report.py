@@ -15,7 +15,8 @@ from fastvsr.bench.results import BASELINE, STAGES, BenchReport, Target, Variant
 
 MAIN_COLUMNS = ("variant", "pipeline", "params (M)", "MACs all", "MACs w/o attn", "latency (s)", "frames/s",
                 "peak memory (GB)", "speed-up vs f8")
-STAGE_COLUMNS = ("variant", "encoder input", "latent", *(f"{s} MACs" for s in STAGES[1:]),
+STAGE_COLUMNS = ("variant", "encoder input", "latent", "tokens",
+                 *(f"{s} MACs" for s in STAGES[1:]),
                  *(f"{s} (s)" for s in STAGES))
 REPORT_FILES = ("report.md", "report.json", "report.png")
 STAGE_COLORS = dict(zip(STAGES, ("tab:gray", "tab:blue", "tab:orange", "tab:green")))
@@ -72,7 +73,8 @@ def stage_rows(report: BenchReport) -> list[list[str]]:
             continue
         macs = [_macs(v.macs[s].total, unit) if s in v.macs else "-" for s in STAGES[1:]]
         times = [f"{v.timing.stages.get(s, 0.0):.3f}" if v.timing else _na(v) for s in STAGES]
-        rows.append([v.name, "x".join(map(str, v.encoder_input)), "x".join(map(str, v.latent)), *macs, *times])
+        rows.append([v.name, "x".join(map(str, v.encoder_input)), "x".join(map(str, v.latent)), f"{v.tokens:,}",
+                     *macs, *times])
     return rows
 
 

@@ -29,6 +29,7 @@ class VariantResult:
     macs: dict[str, MacCount] = field(default_factory=dict)
     encoder_input: tuple[int, ...] = ()  # (T, H, W) after upscale and padding
     latent: tuple[int, ...] = ()  # (c, t, h, w)
+    tokens: int = 0  # denoiser tokens per clip: latent t*h*w over the denoiser's patch sizes
     output: tuple[int, ...] = ()  # (T, H, W) after unpadding
     timing: Timing | None = None
     memory: PeakMemory | None = None

@@ -20,7 +20,7 @@ from fastvsr.bench.macs import StageMacs
 from fastvsr.bench.memory import track_peak_memory
 from fastvsr.bench.results import BASELINE, BenchReport, Target, VariantResult
 from fastvsr.bench.timing import StageClock, time_stages
-from fastvsr.bench.variants import build_variants, pipeline_parameters, variant_label
+from fastvsr.bench.variants import build_variants, denoiser_tokens, pipeline_parameters, variant_label
 from fastvsr.config import config_to_dict
 from fastvsr.models.vsr import VSRModel
 from fastvsr.ops.pad import pad_to_multiple, unpad
@@ -88,6 +88,7 @@ def count_variants(cfg: BenchConfig, progress: bool = False) -> dict[str, Varian
         results[name] = VariantResult(
             name=name, label=variant_label(model, cfg.clip.scale), params=params, weight_bytes=params * weight_size,
             macs=stages.macs, encoder_input=encoder_input, latent=latent,
+            tokens=denoiser_tokens(model.denoiser, latent),
             output=tuple(out.shape[2:]) if out is not None else ())
     return results
 

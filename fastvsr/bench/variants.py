@@ -1,21 +1,23 @@
 """The pipeline variants the benchmark compares, built from one VAE and one denoiser.
 
 Each builder returns a :class:`~fastvsr.models.VSRModel`, or a one-line reason why the variant cannot be
-built (it is then listed as skipped).  A new pipeline (TurboVSR's 32x32x8 autoencoder) plugs in by replacing
-its builder here; nothing else in the benchmark needs to change.
+built (it is then listed as skipped).  TurboVSR (32x32x8 autoencoder, factorised
+restoration in 1 or 4 steps) is built from ``cfg.turbo``; a new pipeline plugs in by adding a builder here.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from torch import nn
 
 from fastvsr.bench.config import BenchConfig
 from fastvsr.models.denoisers import build_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
+from fastvsr.models.turbo import TurboVSRModel, build_turbo_ae, build_turbo_model
+from fastvsr.models.turbo.ltx_dit import LTXDiTDenoiser
 from fastvsr.models.vae import build_vae
 from fastvsr.models.vsr import VSRModel
 
@@ -35,10 +37,16 @@ def _fastvsr_f16_folded(vae: nn.Module, denoiser: nn.Module, cfg: BenchConfig) -
     return VSRModel(vae, denoiser, F16Decoder.from_f8(vae, decoder_cfg).fold_copy(), cfg.sampler)
 
 
-def _turbovsr(vae: nn.Module, denoiser: nn.Module, cfg: BenchConfig) -> VSRModel | str:
-    if importlib.util.find_spec("fastvsr.models.turbovsr") is None:
-        return "skipped: no TurboVSR models (32x32x8 AE) in fastvsr.models yet"
-    return "skipped: TurboVSR models exist but the benchmark has no builder for them yet (fastvsr/bench/variants.py)"
+def _turbovsr(vae: nn.Module, denoiser: nn.Module, cfg: BenchConfig, steps: int = 1) -> TurboVSRModel:
+    """TurboVSR from ``cfg.turbo`` (its own AE and denoiser; the shared ones are not used), ``steps`` sampler
+    steps in each of the two factorised passes."""
+    turbo = cfg.turbo
+    sampler = replace(turbo.model.sampler, steps=steps)
+    if turbo.ltx_dit is None:
+        model = build_turbo_model(turbo.model)
+        return TurboVSRModel(model.vae, model.denoiser, sampler)
+    ae = build_turbo_ae(turbo.model.ae)
+    return TurboVSRModel(ae, LTXDiTDenoiser(turbo.ltx_dit, ae.latent_channels, ae.latent_channels + 1), sampler)
 
 
 BUILDERS: dict[str, Builder] = {
@@ -46,6 +54,7 @@ BUILDERS: dict[str, Builder] = {
     "fastvsr_f16": _fastvsr_f16,
     "fastvsr_f16_folded": _fastvsr_f16_folded,
     "turbovsr": _turbovsr,
+    "turbovsr_4step": partial(_turbovsr, steps=4),
 }
 
 
@@ -63,6 +72,8 @@ def build_variants(cfg: BenchConfig) -> dict[str, VSRModel | str]:
 def variant_label(model: VSRModel, scale: int) -> str:
     """E.g. ``"x4 upscale, f8 decode"``: what the variant does with the LR clip."""
     up = model.input_upscale(scale)
+    if isinstance(model, TurboVSRModel):
+        return f"x{up:g} upscale, f{model.vae.spatial_factor} AE, {model.sampler.steps}+{model.sampler.steps} steps"
     folded = " (copy folded into conv_out)" if getattr(model.decoder, "folded", False) else ""
     return f"x{up:g} upscale, f{model.decoder.spatial_factor} decode{folded}"
 
@@ -73,3 +84,13 @@ def pipeline_parameters(model: VSRModel) -> list[nn.Parameter]:
     unused = {id(p) for p in model.vae.decoder.parameters()} if model.f16_decoder is not None else set()
     unique = {id(p): p for p in model.parameters() if id(p) not in unused}
     return list(unique.values())
+
+
+def denoiser_tokens(denoiser: nn.Module, latent: tuple[int, ...]) -> int:
+    """Tokens (or UNet positions) per clip the denoiser sees: latent ``t*h*w`` over its patch sizes
+    (``ceil(t / patch_t) * (h / patch) * (w / patch)``; 1 for a UNet, 2 and 2 for the CogVideoX DiT)."""
+    config = getattr(denoiser, "transformer", None)
+    patch = getattr(config.config, "patch_size", 1) if config is not None else 1
+    patch_t = (getattr(config.config, "patch_size_t", 1) or 1) if config is not None else 1
+    _, t, h, w = latent
+    return -(-t // patch_t) * (h // patch) * (w // patch)
