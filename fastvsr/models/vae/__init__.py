@@ -33,6 +33,8 @@ def build_vae(cfg: VAEConfig) -> VAE:
     sizes = dict(block_out_channels=tuple(cfg.block_out_channels), layers_per_block=cfg.layers_per_block,
                  latent_channels=cfg.latent_channels, norm_num_groups=cfg.norm_num_groups,
                  scaling_factor=cfg.scaling_factor, shift_factor=cfg.shift_factor)
+    if cfg.kind == "patchified":
+        return _patchified_class()(temporal_factor=cfg.temporal_factor, patch_size=cfg.patch_size, **sizes)
     if cfg.kind == "cogvideox":
         n = len(cfg.block_out_channels)
         return CogVideoXVAE(down_block_types=("CogVideoXDownBlock3D",) * n, up_block_types=("CogVideoXUpBlock3D",) * n,
@@ -44,7 +46,15 @@ def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = No
     """Load a saved VAE of ``kind`` from a local folder (``WeightsMissingError`` if files are missing)."""
     folder = require_files(folder, "config.json", ("diffusion_pytorch_model.safetensors",
                                                    "diffusion_pytorch_model.safetensors.index.json"))
-    return VAE_CLASSES[kind].from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+    cls = _patchified_class() if kind == "patchified" else VAE_CLASSES[kind]
+    return cls.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+
+
+def _patchified_class() -> type[SpatioTemporalVAE]:
+    """TurboVSR's PatchifiedVAE, imported on use (it subclasses this package's VAE)."""
+    from fastvsr.models.turbo.autoencoder import PatchifiedVAE
+
+    return PatchifiedVAE
 
 
 def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | CogVideoXSplitDecoder:

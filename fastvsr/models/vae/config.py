@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastvsr.config import require
 
-VAE_KINDS = ("spatiotemporal", "cogvideox")
+VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
 
 
 @dataclass
@@ -15,7 +15,10 @@ class VAEConfig:
 
     ``spatial_factor = 2 ** (len(block_out_channels) - 1)``; ``temporal_factor`` is 1, 4 or 8 (at most the
     spatial factor). ``kind: cogvideox`` builds diffusers' CogVideoX VAE (``pretrained`` names a local folder
-    to load instead, e.g. a CogVideoX1.5 ``vae/`` directory; nothing is downloaded).
+    to load instead, e.g. a CogVideoX1.5 ``vae/`` directory; nothing is downloaded). ``kind: patchified`` is
+    TurboVSR's autoencoder (:class:`fastvsr.models.turbo.PatchifiedVAE`): a ``patch_size`` pixel patchify in
+    front of the causal VAE, so ``spatial_factor = patch_size * 2 ** (len(block_out_channels) - 1)`` (32x32x8
+    with patch 4, four stages and ``temporal_factor: 8``); ``patch_size`` is only for this kind.
     """
 
     kind: str = "spatiotemporal"
@@ -27,6 +30,7 @@ class VAEConfig:
     scaling_factor: float = 1.0
     shift_factor: float | None = None
     pretrained: str | None = None
+    patch_size: int = 1
 
     def __post_init__(self) -> None:
         require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
@@ -42,7 +46,9 @@ class VAEConfig:
         require(self.scaling_factor > 0, "vae.scaling_factor must be positive")
         require(self.kind == "cogvideox" or self.pretrained is None,
                 "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
+        require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
+                f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
 
     @property
     def spatial_factor(self) -> int:
-        return 2 ** (len(self.block_out_channels) - 1)
+        return self.patch_size * 2 ** (len(self.block_out_channels) - 1)
