@@ -11,6 +11,7 @@ from fastvsr.errors import ConfigError
 from fastvsr.models.turbo import PatchifiedVAE
 from fastvsr.models.turbo.ltx_dit import LTXDiTConfig, LTXDiTDenoiser
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
+from fastvsr.ops.pad import pad_to_multiple
 from fastvsr.train.vae import VAETrainConfig, train_vae
 from tests.train_helpers import _one_thread_fresh_accelerator, tiny_config, train_scalars  # noqa: F401
 
@@ -76,3 +77,56 @@ def test_train_vae_trains_the_turbovsr_ae(tmp_path, sample_clip):
     clip = torch.rand(1, 3, 9, 64, 64)
     z = ae.encode(clip)
     assert z.shape == (1, 8, 2, 2, 2) and ae.decode(z).shape == clip.shape
+
+
+def _tiny_turbo_model():
+    from fastvsr.models.turbo import TurboVSRConfig, build_turbo_model
+
+    cfg = load_config(TurboVSRConfig, [], [
+        "ae={block_out_channels: [8, 8, 8, 8], latent_channels: 4, norm_num_groups: 4, scaling_factor: 4.0}",
+        "denoiser.unet={block_out_channels: [8, 16], norm_num_groups: 4}", "sampler.steps=1"])
+    torch.manual_seed(0)
+    return build_turbo_model(cfg).eval()
+
+
+def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame():
+    from fastvsr.pipeline.config import InferConfig
+    from fastvsr.pipeline.restore import restore_video
+
+    model = _tiny_turbo_model()
+    video = torch.rand(1, 3, 17, 16, 16)
+    settings = ["scale=2", "chunk_frames=9", "chunk_overlap=1", "tile=0", "device=cpu"]
+    chained_cfg = load_config(InferConfig, [], [*settings, "chain_first_frame=true"])
+    seen = []
+    restore = model.restore
+
+    def recording_restore(z, steps=None, z_first=None):
+        seen.append(z_first)
+        return restore(z, steps=steps, z_first=z_first)
+
+    first_chunk = restore_video(model, video[:, :, :9], load_config(InferConfig, [], settings))
+    model.restore = recording_restore
+    chained = restore_video(model, video, chained_cfg)
+    assert seen[0] is None and seen[1].shape == (1, 4, 1, 2, 2)  # chunks [0, 9) and [8, 17), 32 px padded to 64
+    # chunk 2 is given the latent of chunk 1's last SR frame (frame 8), padded as the encoder input is
+    frame8 = pad_to_multiple(first_chunk[:, :, 8:9], model.pixel_multiple)[0]
+    assert torch.allclose(seen[1], model.encode(frame8), atol=1e-5)
+    assert torch.allclose(chained[:, :, :8], first_chunk[:, :, :8], atol=1e-6)
+    model.restore = restore
+    independent = restore_video(model, video, load_config(InferConfig, [], settings))
+    assert chained.shape == independent.shape == (1, 3, 17, 32, 32)
+    assert not torch.allclose(chained[:, :, 9:], independent[:, :, 9:])
+
+
+def test_chain_first_frame_needs_overlap_and_a_turbovsr_model():
+    from fastvsr.models.vsr import VSRModel
+    from fastvsr.pipeline.config import InferConfig
+    from fastvsr.pipeline.restore import restore_video
+
+    with pytest.raises(ConfigError, match="chunk_overlap >= 1"):
+        load_config(InferConfig, [], ["chain_first_frame=true", "chunk_overlap=0"])
+    turbo = _tiny_turbo_model()
+    plain = VSRModel(turbo.vae, turbo.denoiser, None, turbo.sampler)
+    cfg = load_config(InferConfig, [], ["chain_first_frame=true", "scale=2", "tile=0", "device=cpu"])
+    with pytest.raises(ConfigError, match="TurboVSR model"):
+        restore_video(plain, torch.rand(1, 3, 9, 16, 16), cfg)

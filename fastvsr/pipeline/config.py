@@ -35,6 +35,9 @@ class InferConfig:
         max_pixels: refuse output frames with more pixels than this.
         crf: H.264 quality of video outputs (lower is better; ignored when ``lossless``).
         lossless: write lossless video.
+        chain_first_frame: TurboVSR models only: restore each chunk given the clean latent of its first frame,
+            encoded from the previous chunk's restored frame at that position (with ``chunk_overlap: 1`` that
+            is the previous chunk's last SR frame), so chunks share one appearance; needs ``chunk_overlap >= 1``.
     """
 
     scale: int = 4
@@ -51,6 +54,7 @@ class InferConfig:
     max_pixels: int = 3840 * 2160
     crf: int = 18
     lossless: bool = False
+    chain_first_frame: bool = False
 
     def __post_init__(self) -> None:
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
@@ -61,6 +65,8 @@ class InferConfig:
         require(self.tile >= 0, f"tile must be >= 0 (0 = no tiling), got {self.tile}")
         require(self.tile == 0 or 0 <= self.tile_overlap < self.tile,
                 f"tile_overlap must be in [0, tile={self.tile}), got {self.tile_overlap}")
+        require(not self.chain_first_frame or self.chunk_overlap >= 1,
+                "chain_first_frame needs chunk_overlap >= 1 (the next chunk's first frame must be restored already)")
         require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")
         require(0 <= self.crf <= 51, f"crf must be in [0, 51], got {self.crf}")
         require(self.device == "auto" or self.device == "cpu" or self.device.split(":")[0] == "cuda",

@@ -8,6 +8,9 @@ Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping 
       (tile geometry x decoder.spatial_factor) --unpad(scale = f_dec / f_enc)--> (C, T, H*scale, W*scale)
       --optional colour fix against bilinear(lr)--> linear cross-fade with the neighbouring chunks
 
+With ``chain_first_frame`` (TurboVSR models), chunk n+1 is restored given ``z_first``: the encoded SR frame of
+chunk n at chunk n+1's first frame (TurboVSR, arXiv 2506.23618, first-frame chaining of long videos).
+
 The model contract used (docs/design.md): ``encode``, ``restore(z, steps)``, ``decode``, ``input_upscale``,
 ``pixel_multiple``, ``frame_multiple``, ``vae.spatial_factor``, ``decoder.spatial_factor``. The model must
 already be on ``cfg.device`` in ``cfg.dtype`` (:func:`fastvsr.pipeline.device.prepare_model`).
@@ -23,8 +26,9 @@ from torch import nn
 from tqdm import tqdm
 
 from fastvsr.errors import ConfigError
+from fastvsr.models.turbo import TurboVSRModel
 from fastvsr.ops.color_fix import ColorFix, color_fix
-from fastvsr.ops.pad import pad_to_multiple, unpad
+from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
 from fastvsr.ops.resize import resize_video, upscale_lr
 from fastvsr.ops.tiling import blend_weights, plan_spans, plan_tiles, tile_weights
 from fastvsr.pipeline.config import InferConfig
@@ -66,7 +70,8 @@ def model_geometry(model: nn.Module, cfg: InferConfig) -> Geometry:
     return geometry
 
 
-def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry: Geometry) -> torch.Tensor:
+def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry: Geometry,
+                 first_frame: torch.Tensor | None = None) -> torch.Tensor:
     """Restore one temporal chunk, tiled in latent space.
 
     Args:
@@ -74,6 +79,8 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
         lr: ``(B, 3, T, H, W)`` float in ``[0, 1]`` (any device); ``H * input_upscale`` must be whole.
         cfg: inference settings (tiles, steps, dtype, device).
         geometry: :func:`model_geometry` of ``model``.
+        first_frame: optional ``(B, 3, 1, H * scale, W * scale)`` restored frame 0 in ``[0, 1]`` (TurboVSR
+            models): each tile is restored given its encoded latent as ``z_first``.
 
     Returns:
         ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``cfg.device``, colour-fixed
@@ -84,14 +91,17 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
     x = upscale_lr(lr, geometry.input_upscale)
     x, info = pad_to_multiple(x, geometry.pixel_multiple, geometry.frame_multiple)
     x = x.to(dtype)
+    first = None if first_frame is None else _encoder_input(first_frame.to(device), info, geometry.pixel_multiple)
     b, _, t, h, w = x.shape
     f_enc, f_dec = geometry.encoder_factor, geometry.decoder_factor
     tiles = plan_tiles(h // f_enc, w // f_enc, cfg.tile, cfg.tile_overlap, geometry.latent_multiple)
     out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
-            piece = x[..., tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice]
-            restored = model.decode(model.restore(model.encode(piece), steps=cfg.steps))
+            piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
+            piece = x[..., piece_rows, piece_cols]
+            z_first = {} if first is None else {"z_first": model.encode(first[..., piece_rows, piece_cols].to(dtype))}
+            restored = model.decode(model.restore(model.encode(piece), steps=cfg.steps, **z_first))
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
             )
@@ -99,6 +109,12 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
     if ColorFix(cfg.color_fix) is not ColorFix.NONE:
         sr = color_fix(sr, resize_video(lr, tuple(sr.shape[-2:])), cfg.color_fix)
     return sr
+
+
+def _encoder_input(frame: torch.Tensor, info: PadInfo, multiple: int) -> torch.Tensor:
+    """An output-size frame ``(B, 3, 1, H', W')`` resized to the encoder input ``info`` describes and padded
+    to ``multiple`` like it."""
+    return pad_to_multiple(resize_video(frame.float(), (info.height, info.width)), multiple)[0]
 
 
 @dataclass(frozen=True)
@@ -133,13 +149,19 @@ def restore_stream(
         :class:`RestoredFrames` covering ``[0, num_frames)`` in order; ``sr`` on the CPU.
     """
     geometry = model_geometry(model, cfg)
+    if cfg.chain_first_frame and not isinstance(model, TurboVSRModel):
+        raise ConfigError("chain_first_frame needs a TurboVSR model (restore with z_first)")
+    first = None
     spans = plan_spans(num_frames, cfg.chunk_frames, cfg.chunk_overlap)
     weights = blend_weights(spans)
     blender = TemporalBlender()
     torch.manual_seed(cfg.seed)
     with tqdm(total=num_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
         for i, (span, lr) in enumerate(rechunk(blocks, spans)):
-            sr = restore_clip(model, lr[None], cfg, geometry)
+            sr = restore_clip(model, lr[None], cfg, geometry, first_frame=first)
+            if cfg.chain_first_frame and i + 1 < len(spans):
+                offset = spans[i + 1].start - span.start
+                first = sr[:, :, offset:offset + 1]
             ready_until = spans[i + 1].start if i + 1 < len(spans) else span.stop
             start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1]:
