@@ -8,8 +8,7 @@ from fastvsr.bench.config import BenchConfig
 from fastvsr.bench.run import count_variants
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
-from fastvsr.models.turbo import PatchifiedVAE
-from fastvsr.models.turbo.ltx_dit import LTXDiTConfig, LTXDiTDenoiser
+from fastvsr.models.turbo import LTXDiTConfig, LTXDiTDenoiser, PatchifiedVAE
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
 from fastvsr.ops.pad import pad_to_multiple
 from fastvsr.train.vae import VAETrainConfig, train_vae

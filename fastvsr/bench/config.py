@@ -8,8 +8,7 @@ from fastvsr.config import require
 from fastvsr.diffusion.sampler import SamplerConfig
 from fastvsr.models.denoisers import DenoiserConfig
 from fastvsr.models.f16_decoder import F16DecoderConfig
-from fastvsr.models.turbo import TurboVSRConfig
-from fastvsr.models.turbo.ltx_dit import LTXDiTConfig
+from fastvsr.models.turbo import LTXDiTConfig, TurboVSRConfig
 from fastvsr.models.vae import VAEConfig
 from fastvsr.pipeline.config import Precision
 

@@ -16,8 +16,7 @@ from torch import nn
 from fastvsr.bench.config import BenchConfig
 from fastvsr.models.denoisers import build_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
-from fastvsr.models.turbo import TurboVSRModel, build_turbo_ae, build_turbo_model
-from fastvsr.models.turbo.ltx_dit import LTXDiTDenoiser
+from fastvsr.models.turbo import LTXDiTDenoiser, TurboVSRModel, build_turbo_ae, build_turbo_model
 from fastvsr.models.vae import build_vae
 from fastvsr.models.vsr import VSRModel
 
