@@ -61,6 +61,8 @@ def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | Co
     """A randomly initialised decoder of a ``kind`` VAE from ``vae.decoder_spec()`` (see ``F16Decoder``)."""
     if kind not in VAE_KINDS:
         raise ConfigError(f"unknown VAE kind '{kind}' (expected one of {VAE_KINDS})")
+    if kind == "patchified":
+        raise ConfigError("the TurboVSR AE (kind patchified) has no split f16 decoder; it decodes at its own factor")
     if kind == "cogvideox":
         return split_decoder_from_spec(spec)
     return CausalDecoder3D(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
