@@ -1,6 +1,7 @@
 """Video I/O on real clips: probe, read (slices), streaming chunks, writing (containers, audio copy, PNG
 frames, lossless, odd sizes), atomic outputs."""
 
+import os
 from fractions import Fraction
 from itertools import islice
 from pathlib import Path
@@ -255,3 +256,13 @@ def test_bad_frame_tensors_are_input_errors(tmp_path):
         with pytest.raises(InputError, match=r"\(3, T, H, W\)"):
             write_video(tmp_path / "bad.mp4", bad, 25)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_frame_folder_probe_is_cached_until_a_frame_changes(tmp_path):
+    for i in range(3):
+        Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(tmp_path / f"{i}.png")
+    assert probe_video(tmp_path).width == 6
+    Image.fromarray(np.zeros((4, 8, 3), np.uint8)).save(tmp_path / "1.png")
+    os.utime(tmp_path / "1.png", ns=(1, 1))  # a new modification time, whatever the clock resolution
+    with pytest.raises(InputError, match="same size"):
+        probe_video(tmp_path)

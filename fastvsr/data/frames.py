@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -63,7 +64,20 @@ def _oriented_size(image: Image.Image) -> tuple[int, int]:
 
 
 def probe_images(path: Path, files: Sequence[Path]) -> VideoInfo:
-    """Probe an image file or a folder of images (headers only; every frame must have the same size)."""
+    """Probe an image file or a folder of images (headers only; every frame must have the same size).
+
+    Results are cached per folder and file modification times, so datasets that re-probe a frame folder for
+    every item pay the header reads once.
+    """
+    if not files:
+        raise InputError(f"folder {path} has no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    stamps = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    return _probe_images_cached(path, stamps)
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_images_cached(path: Path, stamps: tuple[tuple[str, int], ...]) -> VideoInfo:
+    files = [Path(name) for name, _ in stamps]
     if not files:
         raise InputError(f"folder {path} has no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     with _pil_errors(files[0]), Image.open(files[0]) as first:
