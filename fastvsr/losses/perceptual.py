@@ -19,6 +19,7 @@ from einops import rearrange
 from torch import nn
 
 from fastvsr.errors import ConfigError, WeightsMissingError
+from fastvsr.metrics.weights import ALEXNET_FILE, DISTS_FILE, SQUEEZENET_FILE, VGG16_FILE
 
 
 class Perceptual(str, Enum):
@@ -36,18 +37,13 @@ class BackboneWeights(str, Enum):
     RANDOM = "random"  # explicit opt-in: random backbone (tests, smoke runs); numbers are not LPIPS
 
 
-# torchvision's file names for the backbones (torch.hub uses a file with this name without a hash check)
-BACKBONE_FILES = {
-    "alex": "alexnet-owt-7be5be79.pth",
-    "vgg": "vgg16-397923af.pth",
-    "squeeze": "squeezenet1_1-b8a52dc0.pth",
-}
-DISTS_FILE = "DISTS_weights-f5e65c96.pth"
+# torchvision's backbone files, relative to $TORCH_HOME/hub (one table with the metrics: fastvsr.metrics.weights)
+BACKBONE_FILES = {"alex": ALEXNET_FILE, "vgg": VGG16_FILE, "squeeze": SQUEEZENET_FILE}
 
 
-def hub_checkpoint_dir() -> Path:
-    """``$TORCH_HOME/hub/checkpoints``: where torchvision looks for backbone weights."""
-    return Path(torch.hub.get_dir()) / "checkpoints"
+def hub_dir() -> Path:
+    """``$TORCH_HOME/hub``: torchvision's backbones are in ``checkpoints/``, pyiqa's files in ``pyiqa/``."""
+    return Path(torch.hub.get_dir())
 
 
 def _require_file(path: Path, what: str) -> Path:
@@ -95,7 +91,7 @@ class LPIPSLoss(_FramewiseMetric):
             raise ConfigError(f"lpips_net must be one of {sorted(BACKBONE_FILES)}, got '{net}'")
         weights = BackboneWeights(weights)
         if weights is BackboneWeights.PRETRAINED:
-            _require_file(hub_checkpoint_dir() / BACKBONE_FILES[net], f"LPIPS {net} backbone")
+            _require_file(hub_dir() / BACKBONE_FILES[net], f"LPIPS {net} backbone")
         with contextlib.redirect_stdout(io.StringIO()):  # lpips prints its loading messages
             self.net = lpips.LPIPS(net=net, pretrained=True, pnet_rand=weights is BackboneWeights.RANDOM,
                                    verbose=False)
@@ -118,8 +114,8 @@ class DISTSLoss(_FramewiseMetric):
 
     def __init__(self) -> None:
         super().__init__()
-        _require_file(hub_checkpoint_dir() / BACKBONE_FILES["vgg"], "DISTS vgg16 backbone")
-        alpha_beta = _require_file(Path(torch.hub.get_dir()) / "pyiqa" / DISTS_FILE, "DISTS alpha/beta")
+        _require_file(hub_dir() / BACKBONE_FILES["vgg"], "DISTS vgg16 backbone")
+        alpha_beta = _require_file(hub_dir() / DISTS_FILE, "DISTS alpha/beta")
         from pyiqa.archs.dists_arch import DISTS
 
         with contextlib.redirect_stdout(io.StringIO()):

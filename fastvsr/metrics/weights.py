@@ -25,10 +25,17 @@ import torch
 
 from fastvsr.errors import WeightsMissingError
 
+# torch.hub files the metrics share with the perceptual losses (fastvsr.losses.perceptual), relative to
+# <weights_dir>/hub; torch.hub uses a file with this name without a hash check
+ALEXNET_FILE = "checkpoints/alexnet-owt-7be5be79.pth"
+VGG16_FILE = "checkpoints/vgg16-397923af.pth"
+SQUEEZENET_FILE = "checkpoints/squeezenet1_1-b8a52dc0.pth"
+DISTS_FILE = "pyiqa/DISTS_weights-f5e65c96.pth"
+
 # metric -> files it needs, relative to <weights_dir>/hub
 REQUIRED_FILES: dict[str, tuple[str, ...]] = {
-    "lpips": ("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
-    "dists": ("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
+    "lpips": (ALEXNET_FILE, "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
+    "dists": (VGG16_FILE, DISTS_FILE),
     "musiq": ("pyiqa/musiq_koniq_ckpt-e95806b9.pth",),
     "clipiqa": ("clip/RN50.pt",),
     "niqe": ("pyiqa/niqe_modelparameters.mat",),
