@@ -108,3 +108,11 @@ def test_upscale_lr_is_bilinear_without_corner_alignment():
     assert resize_video(x, (3, 3), "bicubic").max() <= 1
     with pytest.raises(ValueError, match="whole number"):
         upscale_lr(x, 0.5)
+
+
+def test_scaled_size_tolerates_float_error_but_not_fractional_pixels():
+    from fastvsr.ops.resize import scaled_size
+
+    assert scaled_size(90, 60, 1 / 3) == (30, 20)
+    with pytest.raises(ValueError, match="whole number"):
+        scaled_size(45, 80, 0.5)

@@ -23,10 +23,10 @@ from enum import Enum
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 
 from fastvsr.config import require
 from fastvsr.losses.reconstruction import ReconstructionLoss
+from fastvsr.ops.resize import resize_video, scaled_size
 
 
 class LowerBoundMode(str, Enum):
@@ -76,13 +76,8 @@ def bicubic_rescale(video: torch.Tensor, factor: float) -> torch.Tensor:
     Returns:
         ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
     """
-    b, _, _, h, w = video.shape
-    size = (round(h * factor), round(w * factor))
-    require(abs(size[0] - h * factor) < 1e-6 and abs(size[1] - w * factor) < 1e-6,
-            f"{h}x{w} scaled by {factor} is not a whole number of pixels")
-    frames = rearrange(video, "b c t h w -> (b t) c h w")
-    out = F.interpolate(frames, size=size, mode="bicubic", align_corners=False, antialias=factor < 1)
-    return rearrange(out.clamp(0, 1), "(b t) c h w -> b c t h w", b=b)
+    size = scaled_size(video.shape[-2], video.shape[-1], factor)
+    return resize_video(video, size, mode="bicubic", antialias=factor < 1)
 
 
 def interpolation_floor(f8_output: torch.Tensor) -> torch.Tensor:

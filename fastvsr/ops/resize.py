@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from einops import rearrange
 
 
-def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "bilinear",
+                 antialias: bool = False) -> torch.Tensor:
     """Resize every frame of a video to ``size``.
 
     Args:
@@ -16,6 +17,7 @@ def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "biline
         size: target ``(height, width)``.
         mode: ``"bilinear"`` or ``"bicubic"`` (``align_corners=False``; bicubic output is clamped to
             ``[0, 1]``, it overshoots at edges), or ``"nearest-exact"``.
+        antialias: low-pass before shrinking (bilinear/bicubic only), as an image downscale should.
 
     Returns:
         ``(B, C, T, size[0], size[1])`` float in ``[0, 1]``, same dtype as ``video``.
@@ -25,7 +27,7 @@ def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "biline
         return video
     frames = rearrange(video, "b c t h w -> (b t) c h w")
     corners = {} if mode == "nearest-exact" else {"align_corners": False}
-    out = F.interpolate(frames, size=tuple(size), mode=mode, antialias=False, **corners)
+    out = F.interpolate(frames, size=tuple(size), mode=mode, antialias=antialias, **corners)
     if mode == "bicubic":
         out = out.clamp(0, 1)
     return rearrange(out, "(b t) c h w -> b c t h w", b=b)
@@ -34,9 +36,10 @@ def resize_video(video: torch.Tensor, size: tuple[int, int], mode: str = "biline
 def scaled_size(height: int, width: int, factor: float) -> tuple[int, int]:
     """``(height * factor, width * factor)`` as integers; raises ``ValueError`` when that is not whole."""
     out_h, out_w = height * factor, width * factor
-    if out_h != int(out_h) or out_w != int(out_w):
+    size = round(out_h), round(out_w)
+    if abs(size[0] - out_h) > 1e-6 or abs(size[1] - out_w) > 1e-6:  # tolerate float error, e.g. factor 1/3
         raise ValueError(f"{height}x{width} scaled by {factor} is not a whole number of pixels")
-    return int(out_h), int(out_w)
+    return size
 
 
 def upscale_lr(video: torch.Tensor, factor: float) -> torch.Tensor:
