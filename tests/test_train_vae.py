@@ -119,3 +119,17 @@ def test_two_cpu_processes_under_accelerate_keep_identical_weights(sample_clip, 
     assert summary["num_processes"] == 2
     assert len(summary["weight_digests"]) == 2 and len(set(summary["weight_digests"])) == 1
     assert "trained to step 2 on 2 process(es)" in proc.stdout
+
+
+@pytest.mark.parametrize("sample_posterior", [True, False])
+def test_stage0_decodes_a_posterior_sample_or_its_mean(sample_posterior):
+    from fastvsr.models.vae import SpatioTemporalVAE
+    from fastvsr.train.vae import VAEReconstruction
+
+    torch.manual_seed(0)
+    vae = SpatioTemporalVAE(block_out_channels=(4,) * 4, latent_channels=3, temporal_factor=1, norm_num_groups=2)
+    model = VAEReconstruction(vae, sample_posterior).train()
+    x = torch.rand(1, 3, 2, 16, 16)
+    a = model(x, torch.Generator().manual_seed(1))[0]
+    b = model(x, torch.Generator().manual_seed(2))[0]
+    assert torch.equal(a, b) != sample_posterior  # only a sample depends on the generator

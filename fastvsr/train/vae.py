@@ -63,6 +63,10 @@ class VAETrainConfig:
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
     loss: ReconstructionLossConfig = field(default_factory=ReconstructionLossConfig)
     kl: float = 1e-6  # stage 0 only
+    # stage 0 only: decode a posterior sample (the VAE recipe) or its mean (a deterministic autoencoder; with a
+    # tiny ``kl`` a sample's unit-variance noise swamps the latent until the encoder learns logvar << 0, which
+    # costs a small CPU-trained model thousands of steps)
+    sample_posterior: bool = True
     lower_bound: LowerBoundConfig = field(default_factory=LowerBoundConfig)  # stage 1 only
     train: LoopConfig = field(default_factory=LoopConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -72,21 +76,23 @@ class VAETrainConfig:
 
 
 class VAEReconstruction(nn.Module):
-    """Stage 0's trained forward: encode, sample the posterior, decode (one ``forward`` for DDP).
+    """Stage 0's trained forward: encode, sample the posterior (or take its mean), decode (one ``forward`` for DDP).
 
     ``forward(video01, generator)``: ``(B, 3, T, H, W)`` in ``[0, 1]`` -> ``(reconstruction (in ``[0, 1]`` in
     eval mode; unclamped while training),
     posterior mean, posterior logvar)``, the latter two ``(B, c, t, h, w)`` unscaled.
     """
 
-    def __init__(self, vae: nn.Module) -> None:
+    def __init__(self, vae: nn.Module, sample_posterior: bool = True) -> None:
         super().__init__()
         self.vae = vae
+        self.sample_posterior = sample_posterior
 
     def forward(self, video01: torch.Tensor, generator: torch.Generator | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         posterior = self.vae.posterior(video01)
-        z_raw = posterior.sample(generator) if self.training else posterior.mode()
+        sample = self.training and self.sample_posterior
+        z_raw = posterior.sample(generator) if sample else posterior.mode()
         z = scale_latent(z_raw, self.vae.config.scaling_factor, self.vae.config.shift_factor)
         # unclamped while training so pixels past [0, 1] still get gradients
         return self.vae.decode(z, clamp=not self.training), posterior.mean, posterior.logvar
@@ -129,7 +135,7 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
     accelerator = setup_accelerator(cfg.train)
     vae = _load_or_build_vae(cfg)
     if stage is VAEStage.F8:
-        trained: nn.Module = VAEReconstruction(vae)
+        trained: nn.Module = VAEReconstruction(vae, cfg.sample_posterior)
         checkpointed = vae
     else:
         vae = vae.eval().requires_grad_(False).to(accelerator.device)

@@ -39,7 +39,7 @@ def build_vae(cfg: VAEConfig) -> VAE:
         n = len(cfg.block_out_channels)
         return CogVideoXVAE(down_block_types=("CogVideoXDownBlock3D",) * n, up_block_types=("CogVideoXUpBlock3D",) * n,
                             temporal_compression_ratio=cfg.temporal_factor, **sizes)
-    return SpatioTemporalVAE(temporal_factor=cfg.temporal_factor, **sizes)
+    return SpatioTemporalVAE(temporal_factor=cfg.temporal_factor, shortcut=cfg.shortcut, **sizes)
 
 
 def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = None) -> VAE:

@@ -4,6 +4,8 @@ Spatial factor ``f = 2 ** (len(block_out_channels) - 1)`` (8, 16 or 32); the fir
 changes also resample time (temporal factor 1, 4 or 8), always keeping frame 0 alone, so the first frame is
 encoded (and decoded) on its own and a clip of ``T = k * tf + 1`` frames maps to ``k + 1`` latent frames.
 Every conv pads only past frames and every norm is per frame, so the whole model is causal in time.
+``shortcut=True`` adds the parameter-free pixel <-> latent path of :mod:`fastvsr.models.vae.shortcut`
+(temporal factor 1 only).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from torch import nn
 from fastvsr.models.vae.blocks import Downsample3D, Upsample3D, res_stack
 from fastvsr.models.vae.causal_conv import CausalConv3d, FrameGroupNorm
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
+from fastvsr.models.vae.shortcut import latent_to_pixels, pixels_to_latent, shortcut_unshuffle
 
 
 def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[int, int]:
@@ -30,6 +33,14 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
         raise ValueError(f"temporal_factor {temporal_factor} must be a power of 2 <= the spatial factor "
                          f"{2 ** n_space}")
     return n_space, n_time
+
+
+def _check_shortcut(shortcut: bool, block_out_channels: tuple[int, ...], latent_channels: int,
+                    temporal_factor: int) -> None:
+    if shortcut:
+        if temporal_factor != 1:
+            raise ValueError(f"the VAE shortcut works frame by frame: temporal_factor must be 1, got {temporal_factor}")
+        shortcut_unshuffle(latent_channels, 2 ** (len(block_out_channels) - 1))
 
 
 class _Checkpointable(nn.Module):
@@ -44,12 +55,17 @@ class _Checkpointable(nn.Module):
 
 
 class CausalEncoder3D(_Checkpointable):
-    """``(B, 3, T, H, W)`` in ``[-1, 1]`` -> Gaussian moments ``(B, 2*latent, (T-1)/tf+1, H/f, W/f)``."""
+    """``(B, 3, T, H, W)`` in ``[-1, 1]`` -> Gaussian moments ``(B, 2*latent, (T-1)/tf+1, H/f, W/f)`` (with
+    ``shortcut``, :func:`pixels_to_latent` of the input is added to the mean)."""
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
-                 temporal_factor: int, norm_num_groups: int, in_channels: int = 3) -> None:
+                 temporal_factor: int, norm_num_groups: int, in_channels: int = 3, shortcut: bool = False) -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
+        _check_shortcut(shortcut, block_out_channels, latent_channels, temporal_factor)
+        self.shortcut = shortcut
+        self.spatial_factor = 2 ** n_space
+        self.latent_channels = latent_channels
         chs = list(block_out_channels)
         self.conv_in = CausalConv3d(in_channels, chs[0], 3)
         blocks: list[nn.Module] = []
@@ -62,26 +78,36 @@ class CausalEncoder3D(_Checkpointable):
         self.mid_block = nn.Sequential(*res_stack(chs[-1], chs[-1], 2, norm_num_groups))
         self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
         self.conv_out = CausalConv3d(chs[-1], 2 * latent_channels, 3)
+        if shortcut:  # start as the shortcut alone: the learned part begins at zero
+            nn.init.zeros_(self.conv_out.weight)
+            nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv_in(x)
         for block in self.down_blocks:
             h = self._run(block, h)
         h = self._run(self.mid_block, h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        moments = self.conv_out(F.silu(self.norm_out(h)))
+        if not self.shortcut:
+            return moments
+        copy = pixels_to_latent(x, self.spatial_factor, self.latent_channels)
+        return torch.cat([moments[:, :self.latent_channels] + copy, moments[:, self.latent_channels:]], dim=1)
 
 
 class CausalDecoder3D(_Checkpointable):
     """Split decoder (see :mod:`fastvsr.models.vae.common`): raw latent -> pixels in ``[-1, 1]``.
 
     ``forward_features`` returns the last feature map, ``block_out_channels[0]`` channels at ``f x`` the
-    latent size; the head is per-frame norm, SiLU and a causal ``conv_out``. Decodes the whole clip at once.
+    latent size; the head is per-frame norm, SiLU and a causal ``conv_out`` (plus, with ``shortcut``,
+    :func:`latent_to_pixels` of the latent at the head's output size). Decodes the whole clip at once.
     """
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
-                 temporal_factor: int, norm_num_groups: int, out_channels: int = 3) -> None:
+                 temporal_factor: int, norm_num_groups: int, out_channels: int = 3, shortcut: bool = False) -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
+        _check_shortcut(shortcut, block_out_channels, latent_channels, temporal_factor)
+        self.shortcut = shortcut
         chs = list(reversed(block_out_channels))
         self.conv_in = CausalConv3d(latent_channels, chs[0], 3)
         self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, norm_num_groups))
@@ -94,6 +120,9 @@ class CausalDecoder3D(_Checkpointable):
         self.up_blocks = nn.ModuleList(blocks)
         self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
         self.conv_out = CausalConv3d(chs[-1], out_channels, 3)
+        if shortcut:
+            nn.init.zeros_(self.conv_out.weight)
+            nn.init.zeros_(self.conv_out.bias)
 
     def forward_features(self, z: torch.Tensor, conv_cache: dict[str, Any] | None = None
                          ) -> tuple[torch.Tensor, DecoderContext]:
@@ -106,7 +135,10 @@ class CausalDecoder3D(_Checkpointable):
         return F.silu(self.norm_out(feats))
 
     def forward_out(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
-        return self.conv_out(feats)
+        out = self.conv_out(feats)
+        if self.shortcut:
+            out = out + latent_to_pixels(ctx.zq, out.shape[-2:])
+        return out
 
     def forward_head(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
         return self.forward_out(self.forward_norm(feats, ctx), ctx)
@@ -128,16 +160,17 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
     _supports_gradient_checkpointing = True
     decoder_kind = "spatiotemporal"
     temporal_factor_key = "temporal_factor"
-    decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups")
+    decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups",
+                    "shortcut")
 
     @register_to_config
     def __init__(self, block_out_channels: tuple[int, ...] = (32, 64, 64, 128), layers_per_block: int = 1,
                  latent_channels: int = 8, temporal_factor: int = 4, norm_num_groups: int = 8,
-                 scaling_factor: float = 1.0, shift_factor: float | None = None) -> None:
+                 scaling_factor: float = 1.0, shift_factor: float | None = None, shortcut: bool = False) -> None:
         super().__init__()
         kwargs = dict(block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
                       latent_channels=latent_channels, temporal_factor=temporal_factor,
-                      norm_num_groups=norm_num_groups)
+                      norm_num_groups=norm_num_groups, shortcut=shortcut)
         self.encoder = CausalEncoder3D(**kwargs)
         self.decoder = CausalDecoder3D(**kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
+from fastvsr.models.vae.shortcut import shortcut_unshuffle
 
 VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
 
@@ -19,6 +20,8 @@ class VAEConfig:
     TurboVSR's autoencoder (:class:`fastvsr.models.turbo.PatchifiedVAE`): a ``patch_size`` pixel patchify in
     front of the causal VAE, so ``spatial_factor = patch_size * 2 ** (len(block_out_channels) - 1)`` (32x32x8
     with patch 4, four stages and ``temporal_factor: 8``); ``patch_size`` is only for this kind.
+    ``shortcut`` (spatiotemporal only) adds the parameter-free pixel <-> latent path of
+    :mod:`fastvsr.models.vae.shortcut`; it needs ``temporal_factor: 1`` and ``latent_channels = 3 p^2``.
     """
 
     kind: str = "spatiotemporal"
@@ -31,6 +34,7 @@ class VAEConfig:
     shift_factor: float | None = None
     pretrained: str | None = None
     patch_size: int = 1
+    shortcut: bool = False
 
     def __post_init__(self) -> None:
         require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
@@ -48,6 +52,13 @@ class VAEConfig:
                 "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
         require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
+        if self.shortcut:
+            require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
+            require(self.temporal_factor == 1, "vae.shortcut works frame by frame: vae.temporal_factor must be 1")
+            try:
+                shortcut_unshuffle(self.latent_channels, self.spatial_factor)
+            except ValueError as err:
+                raise ValueError(f"vae.{err}") from None
 
     @property
     def spatial_factor(self) -> int:
