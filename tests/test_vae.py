@@ -162,3 +162,17 @@ def test_cogvideox_needs_odd_latent_frame_counts():
         vae.decode(torch.randn(1, 4, 2, 1, 1))
     with torch.no_grad():
         assert vae.decode(vae.encode(torch.rand(1, 3, 1, 8, 8))).shape == (1, 3, 1, 8, 8)  # a single image
+
+
+@pytest.mark.parametrize("c_in, c_out, stride", [(16, 3, 1), (3, 16, 1), (8, 8, 2)])
+def test_causal_conv_cpu_inference_path_matches_conv3d(c_in, c_out, stride):
+    from fastvsr.models.vae.causal_conv import CausalConv3d
+
+    torch.manual_seed(0)
+    conv = CausalConv3d(c_in, c_out, 3, stride=stride)
+    x = torch.randn(1, c_in, 4, 12, 10)
+    with torch.no_grad():
+        fast = conv(x)  # oneDNN
+    reference = torch.nn.Conv3d.forward(conv, torch.cat([x[:, :, :1], x[:, :, :1], x], dim=2))
+    assert fast.shape == reference.shape == (1, c_out, 4, 12 // stride, 10 // stride)
+    assert torch.allclose(fast, reference, atol=1e-5)
