@@ -156,3 +156,29 @@ def test_denoiser_config(repo_root):
     assert isinstance(model, SpatioTemporalUNet) and model.config.in_channels == 4
     with pytest.raises(ConfigError, match="kind"):
         load_config(DenoiserConfig, overrides=["kind=mlp"])
+
+
+def test_input_skip_makes_the_untrained_unet_an_identity_one_step_restore():
+    from fastvsr.diffusion import VPredictionSchedule, restore_latent
+    from fastvsr.diffusion.sampler import identity_input_skip
+
+    schedule = VPredictionSchedule()
+    unet = _unet(input_skip=identity_input_skip(schedule, 399.0))
+    z = torch.randn(1, 4, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(restore_latent(unet, z, schedule=schedule, steps=1, t_star=399.0), z, atol=1e-5)
+    out = unet(z, _t(1))
+    out.square().mean().backward()
+    assert unet.conv_out.weight.grad.abs().sum() > 0  # the zero-initialised output still learns
+    with pytest.raises(ValueError, match="input_skip"):
+        _unet(out_channels=2, input_skip=-0.5)
+
+
+def test_default_model_input_skip_matches_its_schedule(repo_root):
+    from fastvsr.diffusion import build_schedule
+    from fastvsr.diffusion.sampler import identity_input_skip
+    from fastvsr.models.vsr import VSRModelConfig
+
+    cfg = load_config(VSRModelConfig, [repo_root / "configs/default_model/model.yaml"])
+    expected = identity_input_skip(build_schedule(cfg.sampler.schedule), cfg.sampler.t_star)
+    assert cfg.denoiser.unet.input_skip == pytest.approx(expected, abs=1e-9)

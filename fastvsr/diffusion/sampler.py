@@ -54,6 +54,14 @@ def _timesteps(value: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(value, dtype=torch.float32, device=like.device).expand(like.shape[0]).clone()
 
 
+def identity_input_skip(schedule: VPredictionSchedule, t_star: float = 399.0) -> float:
+    """``(a - 1) / s`` at ``t_star``: the ``input_skip`` of a denoiser whose zero network output makes
+    :func:`one_step_restore` return its input latent unchanged (``x0 = a z - s v`` with ``v = (a - 1) / s * z``)."""
+    abar = float(schedule.abar(torch.tensor([float(t_star)]))[0])
+    a, s = abar ** 0.5, (1.0 - abar) ** 0.5
+    return (a - 1.0) / s
+
+
 def one_step_restore(denoiser: Denoiser, z_t: torch.Tensor, *, schedule: VPredictionSchedule,
                      t_star: float = 399.0, cond: torch.Tensor | None = None) -> torch.Tensor:
     """DOVE's one step: treat ``z_t`` as the noisy latent at ``t_star``; ``x0 = a z_t - s v_hat``.

@@ -32,6 +32,10 @@ class UNetDenoiserConfig:
     cond_channels: int = 0  # extra conditioning latent channels (TurboVSR), zero-init projection
     use_step_size_embedding: bool = False  # shortcut models
     step_size_scale: float = 1000.0
+    # a fixed linear skip: prediction = network + input_skip * z_t, with the network's conv_out starting at zero.
+    # For DOVE's one step (x0 = a z_t - s v) at t*, input_skip = (a - 1) / s makes the untrained denoiser return
+    # the LR latent unchanged, so a model trained from scratch starts at its interpolation baseline, not at noise
+    input_skip: float = 0.0
 
     def __post_init__(self) -> None:
         require(len(self.block_out_channels) >= 1, "unet.block_out_channels needs at least one level")
@@ -73,6 +77,8 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
         cond_channels: channels of an optional conditioning latent, concatenated through a zero-initialised
             projection added after ``conv_in`` (so a model gains conditioning without changing its output).
         use_step_size_embedding: add a zero-initialised step-size embedding (shortcut models).
+        input_skip: ``prediction = network(z_t) + input_skip * z_t`` with a zero-initialised ``conv_out`` when
+            non-zero (see :class:`UNetDenoiserConfig`); needs ``out_channels == in_channels``.
     """
 
     _supports_gradient_checkpointing = True
@@ -81,8 +87,11 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
     def __init__(self, in_channels: int = 16, out_channels: int | None = None,
                  block_out_channels: tuple[int, ...] = (32, 64), layers_per_block: int = 1,
                  norm_num_groups: int = 8, temporal_kernel_size: int = 3, cond_channels: int = 0,
-                 use_step_size_embedding: bool = False, step_size_scale: float = 1000.0) -> None:
+                 use_step_size_embedding: bool = False, step_size_scale: float = 1000.0,
+                 input_skip: float = 0.0) -> None:
         super().__init__()
+        if input_skip and (out_channels or in_channels) != in_channels:
+            raise ValueError("unet.input_skip needs out_channels == in_channels")
         widths = list(block_out_channels)
         embed_dim = 4 * widths[0]
         block = partial(FactorisedResBlock, embed_dim=embed_dim, groups=norm_num_groups,
@@ -115,6 +124,9 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
                 c_prev = widths[level - 1]
         self.norm_out = nn.GroupNorm(norm_num_groups, widths[0])
         self.conv_out = _spatial_conv(widths[0], out_channels or in_channels)
+        if input_skip:
+            nn.init.zeros_(self.conv_out.weight)
+            nn.init.zeros_(self.conv_out.bias)
         self.gradient_checkpointing = False
 
     @property
@@ -169,4 +181,5 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
             h = self._run(blocks[1:], h, emb)
             if level < len(self.upsamplers):
                 h = self.upsamplers[level](F.interpolate(h, scale_factor=(1, 2, 2), mode="nearest"))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        out = self.conv_out(F.silu(self.norm_out(h)))
+        return out + self.config.input_skip * z_t if self.config.input_skip else out
