@@ -175,7 +175,7 @@ def stage_config(schema: type, recipe: RecipeConfig, stage: str, model: VSRModel
     cfg = load_config(schema, [Path(recipe.config_dir) / f"{stage}.yaml"], overrides)
     cfg.vae = model.vae
     if isinstance(cfg, DiffusionTrainConfig):
-        cfg.denoiser, cfg.sampler = model.denoiser, model.sampler
+        cfg.denoiser, cfg.sampler, cfg.input_upscale_mode = model.denoiser, model.sampler, model.input_upscale_mode
         cfg.vae_weights = str(work / "stage0_vae_f8" / EXPORT_DIR)
         if stage == "stage2_f16":
             cfg.decoder_weights = str(work / "stage1_vae_f16" / EXPORT_DIR)
@@ -213,7 +213,8 @@ def write_shared_twin(f16_export: Path, target: Path) -> None:
     if not (f16_export / "fastvsr_model.json").is_file():
         raise InputError(f"{f16_export} holds no trained model; run stage2_f16 first")
     model = VSRModel.from_pretrained(f16_export)
-    VSRModel(model.vae, model.denoiser, decoder=None, sampler=model.sampler).save_pretrained(target)
+    VSRModel(model.vae, model.denoiser, decoder=None, sampler=model.sampler,
+             input_upscale_mode=model.input_upscale_mode).save_pretrained(target)
     print(f"twin: {f16_export} with the f8 decoder -> {target}")
 
 

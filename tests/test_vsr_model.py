@@ -112,3 +112,34 @@ def test_dove_style_bundle_tiny(tmp_path, sample_clip):
     assert {p.name for p in (tmp_path / "dove/denoiser").iterdir()} >= {"config.json", "prompt_embeds.safetensors"}
     with torch.no_grad():
         assert torch.allclose(loaded(video), model(video), atol=1e-5, rtol=0)
+
+
+def test_input_upscale_mode_is_saved_loaded_and_validated(repo_root, tmp_path):
+    cfg = load_config(VSRModelConfig, [repo_root / "configs/models/fastvsr_tiny.yaml"], ["input_upscale_mode=nearest"])
+    model = build_vsr_model(cfg)
+    model.save_pretrained(tmp_path / "m")
+    assert VSRModel.from_pretrained(tmp_path / "m").input_upscale_mode == "nearest"
+    meta_file = tmp_path / "m" / "fastvsr_model.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["input_upscale_mode"]  # a folder written before the key existed
+    meta_file.write_text(json.dumps(meta))
+    assert VSRModel.from_pretrained(tmp_path / "m").input_upscale_mode == "bilinear"
+    meta["input_upscale_mode"] = "lanczos"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(WeightsMissingError, match="input_upscale_mode"):
+        VSRModel.from_pretrained(tmp_path / "m")
+    with pytest.raises(ConfigError, match="input_upscale_mode"):
+        load_config(VSRModelConfig, [], ["input_upscale_mode=area"])
+
+
+def test_nearest_upscale_lets_a_shortcut_latent_hold_the_lr_exactly(repo_root):
+    from fastvsr.models.vae.shortcut import latent_to_pixels
+
+    model = build_vsr_model(load_config(VSRModelConfig, [repo_root / "configs/default_model/model.yaml"]))
+    lr = torch.rand(1, 3, 2, 16, 24)
+    x = model.upscale_input(lr, 4)
+    assert x.shape == (1, 3, 2, 32, 48)
+    with torch.no_grad():
+        z_raw = model.vae.posterior(x).mean  # untrained: the shortcut copy alone
+    copy = latent_to_pixels(z_raw, (16, 24))
+    assert torch.allclose((copy + 1) / 2, lr, atol=1e-6)

@@ -1,7 +1,7 @@
 """The benchmark runner: count, time and measure every variant of a :class:`BenchConfig` side by side.
 
 Per variant the LR clip goes through the same stages as inference (``fastvsr.pipeline.restore`` without
-tiling): bilinear upscale by ``model.input_upscale(scale)`` and padding to the model's multiples, encode,
+tiling): upscale by ``model.input_upscale(scale)`` (``model.upscale_input``) and padding to the model's multiples, encode,
 restore (the denoiser), decode and unpad.  MACs are counted on the meta device (nothing allocated); latency
 and peak memory are measured on the configured device with random weights (costs do not depend on values).
 """
@@ -24,7 +24,6 @@ from fastvsr.bench.variants import build_variants, denoiser_tokens, pipeline_par
 from fastvsr.config import config_to_dict
 from fastvsr.models.vsr import VSRModel
 from fastvsr.ops.pad import pad_to_multiple, unpad
-from fastvsr.ops.resize import upscale_lr
 from fastvsr.pipeline.device import resolve_device, resolve_dtype
 
 META = torch.device("meta")
@@ -41,7 +40,7 @@ def restore_in_stages(model: VSRModel, lr: torch.Tensor, scale: int, recorder: S
     """Restore ``lr`` ``(B, 3, T, h, w)`` in ``[0, 1]`` to ``(B, 3, T, h*scale, w*scale)`` in ``[0, 1]``, each
     stage (upscale, encode, denoise, decode) inside ``recorder.stage(name)``."""
     with recorder.stage("upscale"):
-        x, info = pad_to_multiple(upscale_lr(lr, model.input_upscale(scale)), model.pixel_multiple,
+        x, info = pad_to_multiple(model.upscale_input(lr, scale), model.pixel_multiple,
                                   model.frame_multiple)
     with recorder.stage("encode"):
         z = model.encode(x)
@@ -63,7 +62,7 @@ def _lr_clip(cfg: BenchConfig, device: torch.device, dtype: torch.dtype) -> torc
 
 def _geometry(model: VSRModel, lr: torch.Tensor, scale: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(T, H, W) of the padded encoder input and (c, t, h, w) of its latent (the model contract)."""
-    t, h, w = pad_to_multiple(upscale_lr(lr, model.input_upscale(scale)), model.pixel_multiple,
+    t, h, w = pad_to_multiple(model.upscale_input(lr, scale), model.pixel_multiple,
                               model.frame_multiple)[0].shape[2:]
     vae = model.vae
     return (t, h, w), (vae.latent_channels, (t - 1) // vae.temporal_factor + 1, h // vae.spatial_factor,

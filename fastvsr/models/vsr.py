@@ -31,11 +31,12 @@ from fastvsr.atomic import atomic_path
 from fastvsr.config import config_to_dict, require
 from fastvsr.diffusion.sampler import SamplerConfig, restore_latent
 from fastvsr.diffusion.schedule import build_schedule
-from fastvsr.errors import InputError, WeightsMissingError
+from fastvsr.errors import ConfigError, InputError, WeightsMissingError
 from fastvsr.models.denoisers import DenoiserConfig, build_denoiser, denoiser_kind, load_denoiser
 from fastvsr.models.f16_decoder import F16Decoder, F16DecoderConfig
 from fastvsr.models.local_files import require_files
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae, vae_kind
+from fastvsr.ops.resize import UPSCALE_MODES, upscale_lr
 
 MODEL_FILE = "fastvsr_model.json"
 FORMAT_VERSION = 1
@@ -56,9 +57,13 @@ class VSRModelConfig:
     f16: F16DecoderConfig = field(default_factory=F16DecoderConfig)
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    # how the LR is upscaled before encoding: bilinear as DOVE; nearest lets a shortcut VAE's latent hold the LR
+    input_upscale_mode: str = "bilinear"
 
     def __post_init__(self) -> None:
         require(self.decoder in DECODER_CHOICES, f"decoder must be one of {DECODER_CHOICES}, got '{self.decoder}'")
+        require(self.input_upscale_mode in UPSCALE_MODES,
+                f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{self.input_upscale_mode}'")
 
 
 class VSRModel(nn.Module):
@@ -70,11 +75,15 @@ class VSRModel(nn.Module):
             ``temporal_latent_multiple``.
         decoder: an :class:`F16Decoder`, or None to restore with the VAE's own (f8) decoder.
         sampler: schedule, steps and ``t_star`` used by :meth:`restore`.
+        input_upscale_mode: how the LR is upscaled before encoding (``fastvsr.ops.resize.upscale_lr``).
     """
 
     def __init__(self, vae: nn.Module, denoiser: nn.Module, decoder: nn.Module | None = None,
-                 sampler: SamplerConfig | None = None) -> None:
+                 sampler: SamplerConfig | None = None, input_upscale_mode: str = "bilinear") -> None:
         super().__init__()
+        if input_upscale_mode not in UPSCALE_MODES:
+            raise ConfigError(f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{input_upscale_mode}'")
+        self.input_upscale_mode = input_upscale_mode
         self.vae = vae
         self.denoiser = denoiser
         self.f16_decoder = decoder
@@ -105,6 +114,11 @@ class VSRModel(nn.Module):
     def input_upscale(self, scale: float) -> float:
         """How much the LR is upsampled before encoding for an overall ``scale`` (2 for FastVSR x4)."""
         return scale * self.vae.spatial_factor / self.decoder.spatial_factor
+
+    def upscale_input(self, lr: torch.Tensor, scale: float) -> torch.Tensor:
+        """The encoder input: ``lr`` ``(B, 3, T, h, w)`` in ``[0, 1]`` upscaled by :meth:`input_upscale` with
+        ``input_upscale_mode``."""
+        return upscale_lr(lr, self.input_upscale(scale), self.input_upscale_mode)
 
     def encode(self, video01: torch.Tensor, sample: bool = False,
                generator: torch.Generator | None = None) -> torch.Tensor:
@@ -137,6 +151,7 @@ class VSRModel(nn.Module):
             "format": FORMAT_VERSION, "kind": self.kind, "vae_kind": vae_kind(self.vae),
             "decoder_class": None if self.f16_decoder is None else type(self.f16_decoder).__name__,
             "denoiser_kind": denoiser_kind(self.denoiser), "sampler": config_to_dict(self.sampler),
+            "input_upscale_mode": self.input_upscale_mode,
         }
         with atomic_path(folder, overwrite=overwrite) as tmp:
             tmp.mkdir()
@@ -162,7 +177,10 @@ class VSRModel(nn.Module):
             require_files(folder, "decoder/config.json", tuple(f"decoder/{f}" for f in MODEL_WEIGHTS))
             decoder = F16Decoder.from_pretrained(folder / "decoder", torch_dtype=torch_dtype, local_files_only=True)
         denoiser = load_denoiser(meta["denoiser_kind"], folder / "denoiser", torch_dtype=torch_dtype)
-        return cls(vae, denoiser, decoder, _sampler_from_dict(meta["sampler"], folder / MODEL_FILE))
+        mode = meta.get("input_upscale_mode", "bilinear")  # folders from before the key existed: bilinear
+        if mode not in UPSCALE_MODES:
+            raise WeightsMissingError(f"{folder / MODEL_FILE}: unknown input_upscale_mode '{mode}'")
+        return cls(vae, denoiser, decoder, _sampler_from_dict(meta["sampler"], folder / MODEL_FILE), mode)
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -192,4 +210,4 @@ def build_vsr_model(cfg: VSRModelConfig, device: str | torch.device | None = Non
         vae = build_vae(cfg.vae)
         decoder = F16Decoder.from_f8(vae, cfg.f16) if cfg.decoder == "f16" else None
         denoiser = build_denoiser(cfg.denoiser, vae.latent_channels)
-    return VSRModel(vae, denoiser, decoder, cfg.sampler)
+    return VSRModel(vae, denoiser, decoder, cfg.sampler, cfg.input_upscale_mode)

@@ -42,14 +42,22 @@ def scaled_size(height: int, width: int, factor: float) -> tuple[int, int]:
     return size
 
 
-def upscale_lr(video: torch.Tensor, factor: float) -> torch.Tensor:
-    """Bilinear upscale of the low-resolution input before encoding (``model.input_upscale(scale)``).
+UPSCALE_MODES = ("bilinear", "bicubic", "nearest")
+
+
+def upscale_lr(video: torch.Tensor, factor: float, mode: str = "bilinear") -> torch.Tensor:
+    """Upscale of the low-resolution input before encoding (``model.input_upscale(scale)``).
 
     Args:
         video: ``(B, C, T, H, W)`` float in ``[0, 1]``.
         factor: spatial factor; ``H * factor`` and ``W * factor`` must be whole numbers.
+        mode: ``"bilinear"`` (DOVE), ``"bicubic"`` or ``"nearest"`` (pixel replication for whole factors: a
+            2x2 mean of the result gives the LR back exactly, see ``fastvsr.models.vae.shortcut``).
 
     Returns:
         ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
     """
-    return resize_video(video, scaled_size(video.shape[-2], video.shape[-1], factor), mode="bilinear")
+    if mode not in UPSCALE_MODES:
+        raise ValueError(f"upscale mode must be one of {UPSCALE_MODES}, got '{mode}'")
+    size = scaled_size(video.shape[-2], video.shape[-1], factor)
+    return resize_video(video, size, mode="nearest-exact" if mode == "nearest" else mode)

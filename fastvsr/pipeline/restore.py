@@ -2,7 +2,7 @@
 
 Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping by ``chunk_overlap``)::
 
-    lr (C, T, H, W) --bilinear x model.input_upscale(scale)--> (C, T, H*s_in, W*s_in)
+    lr (C, T, H, W) --model.input_upscale_mode x model.input_upscale(scale)--> (C, T, H*s_in, W*s_in)
       --pad to model.pixel_multiple / k*frame_multiple+1--> latent tiles (tile x tile, overlap tile_overlap)
       --per tile: model.encode -> model.restore(steps) -> model.decode--> feathered blend in output pixels
       (tile geometry x decoder.spatial_factor) --unpad(scale = f_dec / f_enc)--> (C, T, H*scale, W*scale)
@@ -41,6 +41,7 @@ class Geometry:
     """Size relations of a model, read from its properties (never literals)."""
 
     input_upscale: float  # LR -> encoder input
+    input_upscale_mode: str  # how (fastvsr.ops.resize.upscale_lr)
     encoder_factor: int  # encoder input pixels per latent pixel
     decoder_factor: int  # output pixels per latent pixel
     latent_multiple: int  # latent tiles start at and have sizes in multiples of this
@@ -57,7 +58,8 @@ def model_geometry(model: nn.Module, cfg: InferConfig) -> Geometry:
     """Read the model's size relations and check ``cfg`` against them (ConfigError on a mismatch)."""
     f_enc, f_dec = int(model.vae.spatial_factor), int(model.decoder.spatial_factor)
     geometry = Geometry(
-        input_upscale=float(model.input_upscale(cfg.scale)), encoder_factor=f_enc, decoder_factor=f_dec,
+        input_upscale=float(model.input_upscale(cfg.scale)),
+        input_upscale_mode=getattr(model, "input_upscale_mode", "bilinear"), encoder_factor=f_enc, decoder_factor=f_dec,
         latent_multiple=max(1, int(model.pixel_multiple) // f_enc), pixel_multiple=int(model.pixel_multiple),
         frame_multiple=int(model.frame_multiple),
     )
@@ -88,7 +90,7 @@ def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry:
     """
     device, dtype = resolve_device(cfg.device), resolve_dtype(cfg.dtype)
     lr = lr.to(device=device, dtype=torch.float32)
-    x = upscale_lr(lr, geometry.input_upscale)
+    x = upscale_lr(lr, geometry.input_upscale, geometry.input_upscale_mode)
     x, info = pad_to_multiple(x, geometry.pixel_multiple, geometry.frame_multiple)
     x = x.to(dtype)
     first = None if first_frame is None else _encoder_input(first_frame.to(device), info, geometry.pixel_multiple)

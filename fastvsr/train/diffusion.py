@@ -31,7 +31,7 @@ from fastvsr.models.denoisers import DenoiserConfig, build_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
 from fastvsr.models.vsr import VSRModel
-from fastvsr.ops.resize import upscale_lr
+from fastvsr.ops.resize import UPSCALE_MODES
 from fastvsr.train.common import enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
@@ -59,6 +59,7 @@ class DiffusionTrainConfig:
     decoder_weights: str | None = None
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    input_upscale_mode: str = "bilinear"  # see fastvsr.models.vsr.VSRModelConfig
     latent_steps: int = 0
     data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
@@ -69,6 +70,8 @@ class DiffusionTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.latent_steps >= 0, f"latent_steps must be >= 0, got {self.latent_steps}")
+        require(self.input_upscale_mode in UPSCALE_MODES,
+                f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{self.input_upscale_mode}'")
         require(self.decoder is DecoderKind.F16 or self.decoder_weights is None,
                 "decoder_weights is for decoder=f16 (the f8 baseline uses the VAE's own decoder)")
 
@@ -96,7 +99,7 @@ def restore(model: VSRModel, denoiser: nn.Module, lq: torch.Tensor, scale: int) 
         ``(B, c, t, h, w)`` restored latent.
     """
     with torch.no_grad():
-        z_lq = model.encode(upscale_lr(lq, model.input_upscale(scale)))
+        z_lq = model.encode(model.upscale_input(lq, scale))
     return restore_latent(denoiser, z_lq, schedule=model.schedule, steps=model.sampler.steps,
                           t_star=model.sampler.t_star)
 
@@ -121,7 +124,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
     accelerator = setup_accelerator(cfg.train)
     vae, decoder = build_frozen_parts(cfg)
     denoiser = build_denoiser(cfg.denoiser, vae.latent_channels)
-    model = VSRModel(vae, denoiser, decoder, cfg.sampler)
+    model = VSRModel(vae, denoiser, decoder, cfg.sampler, cfg.input_upscale_mode)
     vae.to(accelerator.device)
     if decoder is not None:
         decoder.to(accelerator.device)
@@ -157,6 +160,6 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
         session.checkpoint_if_due()
 
     def export(ema_denoiser: nn.Module, folder: Path) -> None:
-        VSRModel(vae, ema_denoiser, decoder, cfg.sampler).save_pretrained(folder)
+        VSRModel(vae, ema_denoiser, decoder, cfg.sampler, cfg.input_upscale_mode).save_pretrained(folder)
 
     return session.finish(export)
