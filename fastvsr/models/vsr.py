@@ -36,7 +36,7 @@ from fastvsr.models.denoisers import DenoiserConfig, build_denoiser, denoiser_ki
 from fastvsr.models.f16_decoder import F16Decoder, F16DecoderConfig
 from fastvsr.models.local_files import require_files
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae, vae_kind
-from fastvsr.ops.resize import UPSCALE_MODES, upscale_lr
+from fastvsr.ops.resize import check_upscale_mode, upscale_lr
 
 MODEL_FILE = "fastvsr_model.json"
 FORMAT_VERSION = 1
@@ -62,8 +62,7 @@ class VSRModelConfig:
 
     def __post_init__(self) -> None:
         require(self.decoder in DECODER_CHOICES, f"decoder must be one of {DECODER_CHOICES}, got '{self.decoder}'")
-        require(self.input_upscale_mode in UPSCALE_MODES,
-                f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{self.input_upscale_mode}'")
+        check_upscale_mode(self.input_upscale_mode)
 
 
 class VSRModel(nn.Module):
@@ -81,8 +80,10 @@ class VSRModel(nn.Module):
     def __init__(self, vae: nn.Module, denoiser: nn.Module, decoder: nn.Module | None = None,
                  sampler: SamplerConfig | None = None, input_upscale_mode: str = "bilinear") -> None:
         super().__init__()
-        if input_upscale_mode not in UPSCALE_MODES:
-            raise ConfigError(f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{input_upscale_mode}'")
+        try:
+            check_upscale_mode(input_upscale_mode)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         self.input_upscale_mode = input_upscale_mode
         self.vae = vae
         self.denoiser = denoiser
@@ -178,8 +179,10 @@ class VSRModel(nn.Module):
             decoder = F16Decoder.from_pretrained(folder / "decoder", torch_dtype=torch_dtype, local_files_only=True)
         denoiser = load_denoiser(meta["denoiser_kind"], folder / "denoiser", torch_dtype=torch_dtype)
         mode = meta.get("input_upscale_mode", "bilinear")  # folders from before the key existed: bilinear
-        if mode not in UPSCALE_MODES:
-            raise WeightsMissingError(f"{folder / MODEL_FILE}: unknown input_upscale_mode '{mode}'")
+        try:
+            check_upscale_mode(mode)
+        except ValueError as err:
+            raise WeightsMissingError(f"{folder / MODEL_FILE}: {err}") from None
         return cls(vae, denoiser, decoder, _sampler_from_dict(meta["sampler"], folder / MODEL_FILE), mode)
 
 

@@ -45,6 +45,12 @@ def scaled_size(height: int, width: int, factor: float) -> tuple[int, int]:
 UPSCALE_MODES = ("bilinear", "bicubic", "nearest")
 
 
+def check_upscale_mode(mode: str) -> None:
+    """Raise ``ValueError`` unless ``mode`` is one of :data:`UPSCALE_MODES`."""
+    if mode not in UPSCALE_MODES:
+        raise ValueError(f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{mode}'")
+
+
 def upscale_lr(video: torch.Tensor, factor: float, mode: str = "bilinear") -> torch.Tensor:
     """Upscale of the low-resolution input before encoding (``model.input_upscale(scale)``).
 
@@ -57,7 +63,6 @@ def upscale_lr(video: torch.Tensor, factor: float, mode: str = "bilinear") -> to
     Returns:
         ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
     """
-    if mode not in UPSCALE_MODES:
-        raise ValueError(f"upscale mode must be one of {UPSCALE_MODES}, got '{mode}'")
+    check_upscale_mode(mode)
     size = scaled_size(video.shape[-2], video.shape[-1], factor)
     return resize_video(video, size, mode="nearest-exact" if mode == "nearest" else mode)

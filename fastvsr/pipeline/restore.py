@@ -11,7 +11,8 @@ Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping 
 With ``chain_first_frame`` (TurboVSR models), chunk n+1 is restored given ``z_first``: the encoded SR frame of
 chunk n at chunk n+1's first frame (TurboVSR, arXiv 2506.23618, first-frame chaining of long videos).
 
-The model contract used (docs/design.md): ``encode``, ``restore(z, steps)``, ``decode``, ``input_upscale``,
+The model contract used (docs/design.md): ``encode``, ``restore(z, steps)``, ``decode``, ``input_upscale``
+(and ``input_upscale_mode`` when the model has one; bilinear otherwise),
 ``pixel_multiple``, ``frame_multiple``, ``vae.spatial_factor``, ``decoder.spatial_factor``. The model must
 already be on ``cfg.device`` in ``cfg.dtype`` (:func:`fastvsr.pipeline.device.prepare_model`).
 """

@@ -31,7 +31,7 @@ from fastvsr.models.denoisers import DenoiserConfig, build_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
 from fastvsr.models.vsr import VSRModel
-from fastvsr.ops.resize import UPSCALE_MODES
+from fastvsr.ops.resize import check_upscale_mode
 from fastvsr.train.common import enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
@@ -70,8 +70,7 @@ class DiffusionTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.latent_steps >= 0, f"latent_steps must be >= 0, got {self.latent_steps}")
-        require(self.input_upscale_mode in UPSCALE_MODES,
-                f"input_upscale_mode must be one of {UPSCALE_MODES}, got '{self.input_upscale_mode}'")
+        check_upscale_mode(self.input_upscale_mode)
         require(self.decoder is DecoderKind.F16 or self.decoder_weights is None,
                 "decoder_weights is for decoder=f16 (the f8 baseline uses the VAE's own decoder)")
 

@@ -22,7 +22,7 @@ from torch import nn
 from fastvsr.models.vae.blocks import Downsample3D, Upsample3D, res_stack
 from fastvsr.models.vae.causal_conv import CausalConv3d, FrameGroupNorm
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
-from fastvsr.models.vae.shortcut import latent_to_pixels, pixels_to_latent, shortcut_unshuffle
+from fastvsr.models.vae.shortcut import check_shortcut, latent_to_pixels, pixels_to_latent
 
 
 def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[int, int]:
@@ -33,14 +33,6 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
         raise ValueError(f"temporal_factor {temporal_factor} must be a power of 2 <= the spatial factor "
                          f"{2 ** n_space}")
     return n_space, n_time
-
-
-def _check_shortcut(shortcut: bool, block_out_channels: tuple[int, ...], latent_channels: int,
-                    temporal_factor: int) -> None:
-    if shortcut:
-        if temporal_factor != 1:
-            raise ValueError(f"the VAE shortcut works frame by frame: temporal_factor must be 1, got {temporal_factor}")
-        shortcut_unshuffle(latent_channels, 2 ** (len(block_out_channels) - 1))
 
 
 class _Checkpointable(nn.Module):
@@ -62,7 +54,8 @@ class CausalEncoder3D(_Checkpointable):
                  temporal_factor: int, norm_num_groups: int, in_channels: int = 3, shortcut: bool = False) -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
-        _check_shortcut(shortcut, block_out_channels, latent_channels, temporal_factor)
+        if shortcut:
+            check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
         self.spatial_factor = 2 ** n_space
         self.latent_channels = latent_channels
@@ -106,7 +99,8 @@ class CausalDecoder3D(_Checkpointable):
                  temporal_factor: int, norm_num_groups: int, out_channels: int = 3, shortcut: bool = False) -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
-        _check_shortcut(shortcut, block_out_channels, latent_channels, temporal_factor)
+        if shortcut:
+            check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
         chs = list(reversed(block_out_channels))
         self.conv_in = CausalConv3d(latent_channels, chs[0], 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
-from fastvsr.models.vae.shortcut import shortcut_unshuffle
+from fastvsr.models.vae.shortcut import check_shortcut
 
 VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
 
@@ -54,9 +54,8 @@ class VAEConfig:
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
         if self.shortcut:
             require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
-            require(self.temporal_factor == 1, "vae.shortcut works frame by frame: vae.temporal_factor must be 1")
             try:
-                shortcut_unshuffle(self.latent_channels, self.spatial_factor)
+                check_shortcut(self.latent_channels, self.spatial_factor, self.temporal_factor)
             except ValueError as err:
                 raise ValueError(f"vae.{err}") from None
 

@@ -33,6 +33,14 @@ def shortcut_unshuffle(latent_channels: int, spatial_factor: int, image_channels
     return p
 
 
+def check_shortcut(latent_channels: int, spatial_factor: int, temporal_factor: int) -> None:
+    """Raise ``ValueError`` unless a VAE with these sizes can carry the shortcut (no temporal compression,
+    ``latent_channels = 3 p^2`` with ``p`` dividing ``spatial_factor``)."""
+    if temporal_factor != 1:
+        raise ValueError(f"the VAE shortcut works frame by frame: temporal_factor must be 1, got {temporal_factor}")
+    shortcut_unshuffle(latent_channels, spatial_factor)
+
+
 def pixels_to_latent(x: torch.Tensor, spatial_factor: int, latent_channels: int) -> torch.Tensor:
     """``(B, 3, T, H, W)`` pixels (any range; ``[-1, 1]`` inside the VAE) -> ``(B, c, T, H/f, W/f)``: every
     frame area-downscaled by ``f / p`` and unshuffled by ``p`` (``f = spatial_factor``, ``c = latent_channels``)."""
