@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Super-resolve the bundled sample clip x4 with the shipped default model (writes demo/bbb_x4.mp4 and
-# demo/bbb_x4_compare.{mp4,png}). Until a trained default model ships, the same pipeline runs with an
+# demo/bbb_x4_compare.{mp4,png}). If fastvsr/weights/default is removed, the same pipeline runs with an
 # untrained tiny model (geometry, fps, audio and file handling are real; the pixels are not).
 DEMO_IN := tests/data/bbb_320x180_17f.mp4
 demo: $(STAMP)
