@@ -99,8 +99,10 @@ def test_a_failed_run_leaves_no_output(infer, tiny_model_dir, sample_clip, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_user_errors_are_one_line_exit_2(infer, tiny_model_dir, sample_clip, tmp_path, capsys):
+def test_user_errors_are_one_line_exit_2(infer, tiny_model_dir, sample_clip, tmp_path, capsys, monkeypatch):
     model = ["--model", str(tiny_model_dir)]
+    # a checkout without the shipped weights: the default folder is missing
+    monkeypatch.setattr("fastvsr.pipeline.loading.DEFAULT_MODEL_DIR", tmp_path / "fastvsr" / "weights" / "default")
     existing = tmp_path / "taken.mp4"
     existing.write_bytes(b"keep me")
     cases = {
