@@ -41,7 +41,7 @@ from fastvsr.config import load_config
 from fastvsr.data.datasets import VideoSRDataset, fill_cache
 from fastvsr.data.degradations import DegradationConfig
 from fastvsr.errors import InputError
-from fastvsr.models.vsr import VSRModelConfig
+from fastvsr.models.vsr import MODEL_FILE, VSRModel, VSRModelConfig
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.common import EXPORT_DIR, SUMMARY_FILE
 from fastvsr.train.diffusion import DiffusionTrainConfig, train_diffusion
@@ -205,13 +205,16 @@ def run_stage(stage: str, cfg: Any, train: Callable[..., dict[str, Any]], wallti
     print(f"{stage}: {summary['step']} steps in {record['seconds']:.0f} s; validation: {val}")
 
 
+def require_trained_model(folder: Path, remedy: str) -> None:
+    """Raise :class:`InputError` (naming ``remedy``) unless ``folder`` holds a saved :class:`VSRModel`."""
+    if not (folder / MODEL_FILE).is_file():
+        raise InputError(f"{folder} holds no trained model; {remedy}")
+
+
 def write_shared_twin(f16_export: Path, target: Path) -> None:
     """The f8 twin of a trained f16 model folder: the same VAE (encoder) and denoiser weights, restored by the
     VAE's own f8 decoder (so the pipeline upscales the LR x4 before encoding instead of x2)."""
-    from fastvsr.models.vsr import VSRModel
-
-    if not (f16_export / "fastvsr_model.json").is_file():
-        raise InputError(f"{f16_export} holds no trained model; run stage2_f16 first")
+    require_trained_model(f16_export, "run stage2_f16 first")
     model = VSRModel.from_pretrained(f16_export)
     VSRModel(model.vae, model.denoiser, decoder=None, sampler=model.sampler,
              input_upscale_mode=model.input_upscale_mode).save_pretrained(target)
@@ -220,8 +223,7 @@ def write_shared_twin(f16_export: Path, target: Path) -> None:
 
 def install(export: Path, target: Path) -> None:
     """Copy the f16 model folder into the package (replacing what is there)."""
-    if not (export / "fastvsr_model.json").is_file():
-        raise InputError(f"{export} holds no trained model; run the stages first")
+    require_trained_model(export, "run the stages first")
     with atomic_path(target, overwrite=True) as tmp:
         shutil.copytree(export, tmp)
     print(f"installed {export} -> {target}")
