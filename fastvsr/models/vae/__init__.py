@@ -39,7 +39,8 @@ def build_vae(cfg: VAEConfig) -> VAE:
         n = len(cfg.block_out_channels)
         return CogVideoXVAE(down_block_types=("CogVideoXDownBlock3D",) * n, up_block_types=("CogVideoXUpBlock3D",) * n,
                             temporal_compression_ratio=cfg.temporal_factor, **sizes)
-    return SpatioTemporalVAE(temporal_factor=cfg.temporal_factor, shortcut=cfg.shortcut, **sizes)
+    return SpatioTemporalVAE(temporal_factor=cfg.temporal_factor, shortcut=cfg.shortcut, norm_type=cfg.norm_type,
+                             act_fn=cfg.act_fn, upsample_mode=cfg.upsample_mode, **sizes)
 
 
 def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = None) -> VAE:

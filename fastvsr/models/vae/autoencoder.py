@@ -5,7 +5,8 @@ changes also resample time (temporal factor 1, 4 or 8), always keeping frame 0 a
 encoded (and decoded) on its own and a clip of ``T = k * tf + 1`` frames maps to ``k + 1`` latent frames.
 Every conv pads only past frames and every norm is per frame, so the whole model is causal in time.
 ``shortcut=True`` adds the parameter-free pixel <-> latent path of :mod:`fastvsr.models.vae.shortcut`
-(temporal factor 1 only).
+(temporal factor 1 only). ``norm_type``, ``act_fn`` and ``upsample_mode`` pick the block design
+(:class:`~fastvsr.models.vae.blocks.BlockStyle`; the encoder has no upsampler and ignores ``upsample_mode``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from fastvsr.models.vae.blocks import Downsample3D, Upsample3D, res_stack
-from fastvsr.models.vae.causal_conv import CausalConv3d, FrameGroupNorm
+from fastvsr.models.vae.blocks import BlockStyle, Downsample3D, Upsample3D, res_stack
+from fastvsr.models.vae.causal_conv import CausalConv3d
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
 from fastvsr.models.vae.shortcut import check_shortcut, latent_to_pixels, pixels_to_latent
 
@@ -51,9 +51,11 @@ class CausalEncoder3D(_Checkpointable):
     ``shortcut``, :func:`pixels_to_latent` of the input is added to the mean)."""
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
-                 temporal_factor: int, norm_num_groups: int, in_channels: int = 3, shortcut: bool = False) -> None:
+                 temporal_factor: int, norm_num_groups: int, in_channels: int = 3, shortcut: bool = False,
+                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest") -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
+        self.style = style = BlockStyle(norm_num_groups, norm_type, act_fn, upsample_mode)
         if shortcut:
             check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
@@ -63,13 +65,13 @@ class CausalEncoder3D(_Checkpointable):
         self.conv_in = CausalConv3d(in_channels, chs[0], 3)
         blocks: list[nn.Module] = []
         for i, ch in enumerate(chs):
-            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block, norm_num_groups)
+            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block, style)
             if i < n_space:
                 layers.append(Downsample3D(ch, compress_time=i < n_time))
             blocks.append(nn.Sequential(*layers))
         self.down_blocks = nn.ModuleList(blocks)
-        self.mid_block = nn.Sequential(*res_stack(chs[-1], chs[-1], 2, norm_num_groups))
-        self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
+        self.mid_block = nn.Sequential(*res_stack(chs[-1], chs[-1], 2, style))
+        self.norm_out = style.norm_layer(chs[-1])
         self.conv_out = CausalConv3d(chs[-1], 2 * latent_channels, 3)
         if shortcut:  # start as the shortcut alone: the learned part begins at zero
             nn.init.zeros_(self.conv_out.weight)
@@ -80,7 +82,7 @@ class CausalEncoder3D(_Checkpointable):
         for block in self.down_blocks:
             h = self._run(block, h)
         h = self._run(self.mid_block, h)
-        moments = self.conv_out(F.silu(self.norm_out(h)))
+        moments = self.conv_out(self.style.head(self.norm_out, h))
         if not self.shortcut:
             return moments
         copy = pixels_to_latent(x, self.spatial_factor, self.latent_channels)
@@ -91,28 +93,31 @@ class CausalDecoder3D(_Checkpointable):
     """Split decoder (see :mod:`fastvsr.models.vae.common`): raw latent -> pixels in ``[-1, 1]``.
 
     ``forward_features`` returns the last feature map, ``block_out_channels[0]`` channels at ``f x`` the
-    latent size; the head is per-frame norm, SiLU and a causal ``conv_out`` (plus, with ``shortcut``,
-    :func:`latent_to_pixels` of the latent at the head's output size). Decodes the whole clip at once.
+    latent size; the head is per-frame norm and activation (none for the norm-free style) and a causal
+    ``conv_out`` (plus, with ``shortcut``, :func:`latent_to_pixels` of the latent at the head's output size).
+    Decodes the whole clip at once.
     """
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
-                 temporal_factor: int, norm_num_groups: int, out_channels: int = 3, shortcut: bool = False) -> None:
+                 temporal_factor: int, norm_num_groups: int, out_channels: int = 3, shortcut: bool = False,
+                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest") -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
+        self.style = style = BlockStyle(norm_num_groups, norm_type, act_fn, upsample_mode)
         if shortcut:
             check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
         chs = list(reversed(block_out_channels))
         self.conv_in = CausalConv3d(latent_channels, chs[0], 3)
-        self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, norm_num_groups))
+        self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, style))
         blocks: list[nn.Module] = []
         for i, ch in enumerate(chs):
-            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block + 1, norm_num_groups)
+            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block + 1, style)
             if i < n_space:
-                layers.append(Upsample3D(ch, compress_time=i < n_time))
+                layers.append(Upsample3D(ch, compress_time=i < n_time, mode=upsample_mode))
             blocks.append(nn.Sequential(*layers))
         self.up_blocks = nn.ModuleList(blocks)
-        self.norm_out = FrameGroupNorm(norm_num_groups, chs[-1], eps=1e-6)
+        self.norm_out = style.norm_layer(chs[-1])
         self.conv_out = CausalConv3d(chs[-1], out_channels, 3)
         if shortcut:
             nn.init.zeros_(self.conv_out.weight)
@@ -126,7 +131,7 @@ class CausalDecoder3D(_Checkpointable):
         return h, DecoderContext(zq=z)
 
     def forward_norm(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
-        return F.silu(self.norm_out(feats))
+        return self.style.head(self.norm_out, feats)
 
     def forward_out(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
         out = self.conv_out(feats)
@@ -155,16 +160,18 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
     decoder_kind = "spatiotemporal"
     temporal_factor_key = "temporal_factor"
     decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups",
-                    "shortcut")
+                    "shortcut", "norm_type", "act_fn", "upsample_mode")
 
     @register_to_config
     def __init__(self, block_out_channels: tuple[int, ...] = (32, 64, 64, 128), layers_per_block: int = 1,
                  latent_channels: int = 8, temporal_factor: int = 4, norm_num_groups: int = 8,
-                 scaling_factor: float = 1.0, shift_factor: float | None = None, shortcut: bool = False) -> None:
+                 scaling_factor: float = 1.0, shift_factor: float | None = None, shortcut: bool = False,
+                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest") -> None:
         super().__init__()
         kwargs = dict(block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
                       latent_channels=latent_channels, temporal_factor=temporal_factor,
-                      norm_num_groups=norm_num_groups, shortcut=shortcut)
+                      norm_num_groups=norm_num_groups, shortcut=shortcut, norm_type=norm_type, act_fn=act_fn,
+                      upsample_mode=upsample_mode)
         self.encoder = CausalEncoder3D(**kwargs)
         self.decoder = CausalDecoder3D(**kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
+from fastvsr.models.vae.blocks import ACT_FNS, NORM_TYPES, UPSAMPLE_MODES
 from fastvsr.models.vae.shortcut import check_shortcut
 
 VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
@@ -22,6 +23,9 @@ class VAEConfig:
     with patch 4, four stages and ``temporal_factor: 8``); ``patch_size`` is only for this kind.
     ``shortcut`` (spatiotemporal only) adds the parameter-free pixel <-> latent path of
     :mod:`fastvsr.models.vae.shortcut`; it needs ``temporal_factor: 1`` and ``latent_channels = 3 p^2``.
+    ``norm_type`` (group/none), ``act_fn`` (silu/relu) and ``upsample_mode`` (nearest/pixel_shuffle) pick the
+    block design of the spatiotemporal kind (:class:`fastvsr.models.vae.blocks.BlockStyle`); the defaults are
+    the usual latent-diffusion blocks.
     """
 
     kind: str = "spatiotemporal"
@@ -35,6 +39,9 @@ class VAEConfig:
     pretrained: str | None = None
     patch_size: int = 1
     shortcut: bool = False
+    norm_type: str = "group"
+    act_fn: str = "silu"
+    upsample_mode: str = "nearest"
 
     def __post_init__(self) -> None:
         require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
@@ -52,6 +59,13 @@ class VAEConfig:
                 "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
         require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
+        require(self.norm_type in NORM_TYPES, f"vae.norm_type must be one of {NORM_TYPES}, got '{self.norm_type}'")
+        require(self.act_fn in ACT_FNS, f"vae.act_fn must be one of {ACT_FNS}, got '{self.act_fn}'")
+        require(self.upsample_mode in UPSAMPLE_MODES,
+                f"vae.upsample_mode must be one of {UPSAMPLE_MODES}, got '{self.upsample_mode}'")
+        block_style = (self.norm_type, self.act_fn, self.upsample_mode)
+        require(self.kind == "spatiotemporal" or block_style == ("group", "silu", "nearest"),
+                "vae.norm_type, act_fn and upsample_mode are only for kind=spatiotemporal")
         if self.shortcut:
             require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
             try:
