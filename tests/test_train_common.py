@@ -9,11 +9,13 @@ from accelerate.state import AcceleratorState
 from torch import nn
 from torch.utils.data import Dataset
 
+from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, InputError
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.common import (
     NonFiniteLossError,
     StepBatchSampler,
+    build_lr_schedule,
     ema_weights,
     resolve_mixed_precision,
     setup_accelerator,
@@ -172,3 +174,20 @@ def test_precision_resolution():
     assert resolve_mixed_precision("bf16", cuda=False) == "bf16"
     with pytest.raises(ConfigError, match="fp16 needs a CUDA"):
         resolve_mixed_precision("fp16", cuda=False)
+
+
+@pytest.mark.parametrize("schedule, halfway", [("constant", 1.0), ("cosine", 0.5), ("linear", 0.5)])
+def test_lr_schedule_warms_up_then_follows_its_curve_to_max_steps(schedule, halfway):
+    param = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.1)
+    scheduler = build_lr_schedule(optimizer, OptimConfig(lr=0.1, warmup_steps=2, schedule=schedule), max_steps=12)
+    rates = []
+    for _ in range(12):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[:3] == pytest.approx([0.0, 0.05, 0.1])
+    assert rates[7] == pytest.approx(0.1 * halfway)  # halfway through the 10 steps after the warm-up
+    assert (rates[-1] < 0.02) == (schedule != "constant")
+    with pytest.raises(ConfigError, match="optim.schedule"):
+        load_config(OptimConfig, [], ["schedule=step"])

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
-from diffusers.optimization import get_constant_schedule_with_warmup
+from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -382,6 +382,18 @@ class Session:
         return summary
 
 
+def build_lr_schedule(optimizer: torch.optim.Optimizer, optim: OptimConfig, max_steps: int,
+                      num_processes: int = 1) -> torch.optim.lr_scheduler.LambdaLR:
+    """The warm-up + ``optim.schedule`` learning-rate schedule over ``max_steps`` optimiser steps.
+
+    Accelerate's prepared scheduler advances once per process on every step, so both lengths are counted in
+    ``num_processes`` units; the rate then follows the same curve over ``max_steps`` on any number of GPUs.
+    """
+    name = "constant_with_warmup" if optim.schedule == "constant" else optim.schedule
+    return get_scheduler(name, optimizer, num_warmup_steps=optim.warmup_steps * num_processes,
+                         num_training_steps=max_steps * num_processes)
+
+
 def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig, model: nn.Module,
                   config: Any, resume: bool = False) -> Session:
     """Prepare ``model`` (the trained module) for training and restore the newest checkpoint when ``resume``.
@@ -403,7 +415,7 @@ def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig
         save_config(config, output_dir / "config.yaml")
     model.train()
     optimizer = build_optimizer(model.parameters(), optim)
-    scheduler = get_constant_schedule_with_warmup(optimizer, num_warmup_steps=optim.warmup_steps)
+    scheduler = build_lr_schedule(optimizer, optim, loop.max_steps, accelerator.num_processes)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     ema = EMAModel(accelerator.unwrap_model(model).parameters(), decay=loop.ema_decay)
     state = LoopState()

@@ -8,6 +8,9 @@ from enum import Enum
 from fastvsr.config import require
 
 
+LR_SCHEDULES = ("constant", "cosine", "linear")
+
+
 class Precision(str, Enum):
     """Autocast dtype of the forward passes; ``auto`` is bf16 on a CUDA device that supports it, else fp32."""
 
@@ -26,7 +29,11 @@ class Tracker(str, Enum):
 
 @dataclass
 class OptimConfig:
-    """AdamW with linear warm-up to a constant learning rate and gradient-norm clipping (DOVE's recipe)."""
+    """AdamW with linear warm-up and gradient-norm clipping.
+
+    ``schedule``: after the warm-up the learning rate stays at ``lr`` (``constant``, DOVE's recipe) or decays
+    to 0 at ``train.max_steps`` along a half cosine (``cosine``) or a line (``linear``).
+    """
 
     lr: float = 1e-4
     beta1: float = 0.9
@@ -35,9 +42,11 @@ class OptimConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 0
     grad_clip: float = 1.0  # max gradient norm; 0 disables clipping
+    schedule: str = "constant"
 
     def __post_init__(self) -> None:
         require(self.lr > 0, f"optim.lr must be > 0, got {self.lr}")
+        require(self.schedule in LR_SCHEDULES, f"optim.schedule must be one of {LR_SCHEDULES}, got '{self.schedule}'")
         require(self.warmup_steps >= 0, f"optim.warmup_steps must be >= 0, got {self.warmup_steps}")
         require(self.grad_clip >= 0, f"optim.grad_clip must be >= 0, got {self.grad_clip}")
 
