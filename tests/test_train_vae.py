@@ -133,3 +133,22 @@ def test_stage0_decodes_a_posterior_sample_or_its_mean(sample_posterior):
     a = model(x, torch.Generator().manual_seed(1))[0]
     b = model(x, torch.Generator().manual_seed(2))[0]
     assert torch.equal(a, b) != sample_posterior  # only a sample depends on the generator
+
+
+def test_stage1_encoder_input_is_the_paper_downscale_or_the_inference_lr():
+    from fastvsr.losses import bicubic_rescale
+    from fastvsr.models.vae.shortcut import pixels_to_latent
+    from fastvsr.train.vae import f16_encoder_input
+
+    torch.manual_seed(0)
+    hr = torch.rand(1, 3, 2, 32, 48)
+    paper = f16_encoder_input(hr, "hr_down2")
+    torch.testing.assert_close(paper, bicubic_rescale(hr, 0.5))
+    lr = bicubic_rescale(hr, 0.25)
+    inference = f16_encoder_input(hr, "lr_nearest_up2")
+    assert inference.shape == paper.shape == (1, 3, 2, 16, 24)
+    assert torch.equal(inference[..., ::2, ::2], lr) and torch.equal(inference[..., 1::2, 1::2], lr)
+    # through the VAE shortcut the latent then holds exactly the LR the pipeline encodes at inference
+    torch.testing.assert_close(pixels_to_latent(inference, 8, 48), pixels_to_latent(lr, 4, 48))
+    with pytest.raises(ValueError, match="f16_input"):
+        VAETrainConfig(f16_input="hr_down4")

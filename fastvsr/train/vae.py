@@ -5,7 +5,9 @@
 * Stage 1 (``stage: f16``): the f8 encoder and decoder are frozen; the input is the HR clip downsampled x2
   (bicubic, antialiased), ``z = E8(x_HR down 2)``, the target is ``x_HR`` and the trained module is
   ``D16 = F16Decoder.from_f8(D8)``. The loss is the lower-bound-guided objective
-  (:mod:`fastvsr.losses.lower_bound`) with the floor ``y_lb = Up_x2(D8(z))``.
+  (:mod:`fastvsr.losses.lower_bound`) with the floor ``y_lb = Up_x2(D8(z))``. ``f16_input`` picks the
+  encoder input: ``hr_down2`` (the paper's: HR bicubic down x2) or ``lr_nearest_up2`` (what the f16 pipeline
+  encodes at inference with ``input_upscale_mode: nearest``: HR bicubic down x4, then pixels replicated x2).
 
 Each stage exports with ``save_pretrained``: stage 0 the VAE folder, stage 1 the decoder folder (what
 ``VSRModel`` stores under ``decoder/``; stage 2 loads both).
@@ -37,10 +39,14 @@ from fastvsr.losses import (
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
 from fastvsr.models.vae.common import scale_latent
+from fastvsr.ops.resize import upscale_lr
 from fastvsr.train.common import MethodForward, enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
+
+
+F16_INPUTS = ("hr_down2", "lr_nearest_up2")
 
 
 class VAEStage(str, Enum):
@@ -68,11 +74,15 @@ class VAETrainConfig:
     # costs a small CPU-trained model thousands of steps)
     sample_posterior: bool = True
     lower_bound: LowerBoundConfig = field(default_factory=LowerBoundConfig)  # stage 1 only
+    # stage 1 only: the encoder input (see the module docstring). With the VAE shortcut the latent *is* these
+    # pixels, so the decoder learns to undo exactly this downscale: train it on the one inference uses
+    f16_input: str = "hr_down2"
     train: LoopConfig = field(default_factory=LoopConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
 
     def __post_init__(self) -> None:
         require(self.kl >= 0, f"kl must be >= 0, got {self.kl}")
+        require(self.f16_input in F16_INPUTS, f"f16_input must be one of {F16_INPUTS}, got '{self.f16_input}'")
 
 
 class VAEReconstruction(nn.Module):
@@ -113,10 +123,20 @@ def _f8_loss(model: nn.Module, loss_fn: ReconstructionLoss, kl_weight: float, gt
     return total, {"total": total.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
 
 
-def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool) -> dict[str, torch.Tensor]:
-    """Stage 1's tensors for an HR clip: encoder input (HR down x2), floor ``Up_x2(D8(z))``, ``D16(z)``
-    (``decoder`` is ``D16.decode``; unclamped while training so pixels past [0, 1] still get gradients)."""
-    x_in = bicubic_rescale(gt, 0.5)
+def f16_encoder_input(gt: torch.Tensor, f16_input: str) -> torch.Tensor:
+    """Stage 1's encoder input for HR ``(B, 3, T, H, W)`` in ``[0, 1]`` (``H, W`` multiples of 4):
+    ``(B, 3, T, H/2, W/2)`` in ``[0, 1]``, made as ``f16_input`` says (see the module docstring)."""
+    if f16_input == "lr_nearest_up2":
+        return upscale_lr(bicubic_rescale(gt, 0.25), 2, "nearest")
+    return bicubic_rescale(gt, 0.5)
+
+
+def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool,
+               f16_input: str) -> dict[str, torch.Tensor]:
+    """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`), floor ``Up_x2(D8(z))``,
+    ``D16(z)`` (``decoder`` is ``D16.decode``; unclamped while training so pixels past [0, 1] still get
+    gradients)."""
+    x_in = f16_encoder_input(gt, f16_input)
     with torch.no_grad():
         z = vae.encode(x_in)
         floor = interpolation_floor(vae.decode(z))
@@ -153,9 +173,9 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
         return recon, val_gt, {"target": val_gt[0], "reconstruction": recon[0]}
 
     def validate_f16(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        views = _f16_views(vae, model, val_gt, clamp=True)
+        views = _f16_views(vae, model, val_gt, clamp=True, f16_input=cfg.f16_input)
         pred = views["pred"].float()
-        return pred, val_gt, {"input (HR down x2)": views["input"][0], "floor Up2(D8)": views["floor"][0],
+        return pred, val_gt, {"encoder input": views["input"][0], "floor Up2(D8)": views["floor"][0],
                               "D16": pred[0], "target": val_gt[0]}
 
     validate = functools.partial(
@@ -170,7 +190,7 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
             if stage is VAEStage.F8:
                 loss, logs = _f8_loss(session.model, loss_fn, cfg.kl, gt, session.generator())
             else:
-                views = _f16_views(vae, session.model, gt, clamp=False)
+                views = _f16_views(vae, session.model, gt, clamp=False, f16_input=cfg.f16_input)
                 lam = lower_bound_lambda(cfg.lower_bound, session.state.step, cfg.train.max_steps)
                 loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
                                                    cfg.lower_bound.mode, lam)
