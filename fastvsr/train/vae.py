@@ -2,8 +2,8 @@
 
 * Stage 0 (``stage: f8``): ``L = L_rec(D8(z), x) + kl * KL(q(z|x) || N(0, I))`` with ``z`` sampled from the
   posterior (per-step generator), ``L_rec`` = L1 (+ LPIPS); the whole VAE is trained.
-* Stage 1 (``stage: f16``): the f8 encoder and decoder are frozen; the input is the HR clip downsampled x2
-  (bicubic, antialiased), ``z = E8(x_HR down 2)``, the target is ``x_HR`` and the trained module is
+* Stage 1 (``stage: f16``): the f8 encoder and decoder are frozen; the input is by default the HR clip
+  downsampled x2 (bicubic, antialiased), ``z = E8(x_HR down 2)``, the target is ``x_HR`` and the trained module is
   ``D16 = F16Decoder.from_f8(D8)``. The loss is the lower-bound-guided objective
   (:mod:`fastvsr.losses.lower_bound`) with the floor ``y_lb = Up_x2(D8(z))``. ``f16_input`` picks the
   encoder input: ``hr_down2`` (the paper's: HR bicubic down x2) or ``lr_nearest_up2`` (what the f16 pipeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
-from fastvsr.models.vae.blocks import ACT_FNS, NORM_TYPES, UPSAMPLE_MODES
+from fastvsr.models.vae.blocks import BlockStyle
 from fastvsr.models.vae.shortcut import check_shortcut
 
 VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
@@ -59,12 +59,11 @@ class VAEConfig:
                 "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
         require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
-        require(self.norm_type in NORM_TYPES, f"vae.norm_type must be one of {NORM_TYPES}, got '{self.norm_type}'")
-        require(self.act_fn in ACT_FNS, f"vae.act_fn must be one of {ACT_FNS}, got '{self.act_fn}'")
-        require(self.upsample_mode in UPSAMPLE_MODES,
-                f"vae.upsample_mode must be one of {UPSAMPLE_MODES}, got '{self.upsample_mode}'")
-        block_style = (self.norm_type, self.act_fn, self.upsample_mode)
-        require(self.kind == "spatiotemporal" or block_style == ("group", "silu", "nearest"),
+        try:
+            style = BlockStyle(self.norm_num_groups, self.norm_type, self.act_fn, self.upsample_mode)
+        except ValueError as err:
+            raise ValueError(f"vae.{err}") from None
+        require(self.kind == "spatiotemporal" or style == BlockStyle(self.norm_num_groups),
                 "vae.norm_type, act_fn and upsample_mode are only for kind=spatiotemporal")
         if self.shortcut:
             require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
