@@ -91,6 +91,22 @@ def test_cache_holds_exactly_the_fresh_pairs(sample_clip, tmp_path):
             assert torch.equal(cached["gt"], made["gt"]) and torch.equal(cached["lq"], made["lq"])
 
 
+def test_frames_kept_in_memory_give_exactly_the_items_read_from_disk(sample_clip, tmp_path, monkeypatch):
+    clip, _ = read_video(sample_clip, num_frames=8)
+    write_video(tmp_path / "frames", clip[..., :64, :96], 25)
+    sources = [sample_clip, tmp_path / "frames"]
+    kept = VideoSRDataset(config(sources, num_frames=3, frame_stride=2, repeat=3, keep_in_memory=True))
+    read = VideoSRDataset(config(sources, num_frames=3, frame_stride=2, repeat=3))
+    for index in range(len(kept)):
+        a, b = kept[index], read[index]
+        assert a["name"] == b["name"]
+        assert torch.equal(a["gt"], b["gt"]) and torch.equal(a["lq"], b["lq"])
+    # every source was decoded once; later items never touch the files
+    monkeypatch.setattr("fastvsr.data.datasets.read_video_planes", lambda *a, **k: pytest.fail("decoded twice"))
+    kept.set_epoch(1)
+    assert kept[4]["gt"].shape == (3, 3, 32, 48)
+
+
 def test_works_with_a_dataloader_and_epoch_indexing(sample_clip):
     from torch.utils.data import DataLoader
 

@@ -14,7 +14,15 @@ from PIL import Image
 
 import fastvsr.data.container as container_module
 import fastvsr.data.video as video_module
-from fastvsr.data.video import VideoWriter, iter_video_chunks, probe_video, read_video, write_video
+from fastvsr.data.video import (
+    VideoWriter,
+    iter_video_chunks,
+    planes_to_float,
+    probe_video,
+    read_video,
+    read_video_planes,
+    write_video,
+)
 from fastvsr.data.writer import to_uint8_frames
 from fastvsr.errors import InputError, OutputError
 
@@ -70,6 +78,9 @@ def test_read_video_shape_range_and_slices(sample_clip, bbb_frames):
     assert torch.equal(read_video(sample_clip, start=15, num_frames=10)[0], frames[:, 15:])
     # distinct frames really come out in order (not one frame repeated)
     assert (frames[:, 1:] - frames[:, :-1]).abs().mean() > 1e-3
+    planes, info = read_video_planes(sample_clip)
+    assert planes.dtype == np.uint8 and planes.shape == (3, 17, 180, 320) and info.num_frames == 17
+    assert torch.equal(planes_to_float(planes), frames)
 
 
 @pytest.mark.parametrize("chunk, overlap", [(4, 0), (4, 3), (9, 0), (5, 2), (20, 1)])

@@ -24,7 +24,7 @@ from fastvsr.config import require
 from fastvsr.data.degradations import DegradationConfig, degrade_clip
 from fastvsr.data.frames import is_image_file, list_frame_files
 from fastvsr.data.info import VideoInfo
-from fastvsr.data.video import probe_video, read_video
+from fastvsr.data.video import planes_to_float, probe_video, read_video, read_video_planes
 from fastvsr.errors import InputError
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m"})
@@ -89,7 +89,10 @@ class VideoDatasetConfig:
     """Random HR clips and their degradation. ``crop_size`` (HR ``[height, width]``) must be a multiple of
     ``degradation.scale``; images give one-frame clips whatever ``num_frames`` is. ``context``: the degradation
     runs on a region ``context`` times the crop (DOVE: 1.5, limited by the frame), and the pair is then cropped
-    from it, so blur and codec see real surroundings instead of the crop's borders."""
+    from it, so blur and codec see real surroundings instead of the crop's borders. ``keep_in_memory``: decode each
+    source once (on first use, in each data-loader worker) and hold all its frames as uint8, instead of decoding
+    the clip again for every item; the items are identical either way. Only for datasets that fit in memory (the
+    default model's 340 training frames take 190 MB): an item then costs about 1.5 ms instead of 9 ms."""
 
     sources: list[str] = field(default_factory=list)
     image_folders: list[str] = field(default_factory=list)
@@ -101,6 +104,7 @@ class VideoDatasetConfig:
     context: float = 1.5
     seed: int = 0
     cache_dir: str | None = None
+    keep_in_memory: bool = False
     degradation: DegradationConfig = field(default_factory=DegradationConfig)
 
     def __post_init__(self) -> None:
@@ -129,6 +133,7 @@ class VideoSRDataset(Dataset):
     def __init__(self, cfg: VideoDatasetConfig) -> None:
         self.cfg = cfg
         self.epoch = 0
+        self._planes: dict[int, np.ndarray] = {}  # source index -> (3, T, H, W) frames (keep_in_memory)
         self.sources: list[VideoInfo] = [probe_video(p) for p in find_sources(cfg.sources, cfg.image_folders)]
         if not self.sources:
             raise InputError("no training sources configured (set data sources)")
@@ -160,7 +165,7 @@ class VideoSRDataset(Dataset):
         info = self.sources[index % len(self.sources)]
         count = 1 if info.num_frames == 1 else cfg.num_frames
         start = int(rng.integers(0, info.num_frames - (count - 1) * cfg.frame_stride))
-        clip, _ = read_video(info.path, start=start, num_frames=count, stride=cfg.frame_stride)
+        clip = self._read_clip(index % len(self.sources), start, count)
         scale, (ch, cw), (h, w) = cfg.degradation.scale, cfg.crop_size, clip.shape[-2:]
         rh, rw = (min(full // scale, round(crop * cfg.context / scale)) * scale
                   for crop, full in ((ch, h), (cw, w)))  # the degraded region, a multiple of the scale
@@ -174,6 +179,16 @@ class VideoSRDataset(Dataset):
         lq = lq[:, :, top:top + ch // scale, left:left + cw // scale].contiguous()
         name = info.path.stem if info.path.is_file() else info.path.name
         return {"gt": gt, "lq": lq, "name": f"{name}@{start}"}
+
+    def _read_clip(self, source: int, start: int, count: int) -> torch.Tensor:
+        """Frames ``start, start + stride, ...`` (``count`` of them) of a source: ``(3, count, H, W)`` float32
+        in ``[0, 1]``, from memory when ``keep_in_memory``."""
+        stride = self.cfg.frame_stride
+        if not self.cfg.keep_in_memory:
+            return read_video(self.sources[source].path, start=start, num_frames=count, stride=stride)[0]
+        if source not in self._planes:
+            self._planes[source] = read_video_planes(self.sources[source].path)[0]
+        return planes_to_float(self._planes[source][:, start:start + (count - 1) * stride + 1:stride])
 
 
 def save_pair(pair: dict[str, torch.Tensor | str], path: Path) -> Path:

@@ -20,7 +20,8 @@ from fastvsr.data.info import VideoInfo
 from fastvsr.data.writer import VideoWriter, write_video
 from fastvsr.errors import InputError
 
-__all__ = ["VideoInfo", "VideoWriter", "iter_video_chunks", "probe_video", "read_video", "write_video"]
+__all__ = ["VideoInfo", "VideoWriter", "iter_video_chunks", "planes_to_float", "probe_video", "read_video",
+           "read_video_planes", "write_video"]
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -46,14 +47,15 @@ def _iter_arrays(info: VideoInfo, start: int) -> Iterator[np.ndarray]:
         yield array
 
 
-def _to_float(planes: np.ndarray) -> torch.Tensor:
-    """``(3, ...)`` uint8/uint16 RGB planes -> float32 in ``[0, 1]``, same shape."""
+def planes_to_float(planes: np.ndarray) -> torch.Tensor:
+    """``(3, ...)`` uint8/uint16 RGB planes (as :func:`read_video_planes` gives) -> float32 in ``[0, 1]``, same
+    shape."""
     scale = 255.0 if planes.dtype == np.uint8 else 65535.0
     return torch.from_numpy(planes.astype(np.float32)).div_(scale)
 
 
-def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, info: VideoInfo) -> torch.Tensor:
-    """Gather ``count`` ``(3, H, W)`` integer frames into ``(3, T, H, W)`` float32 in ``[0, 1]``."""
+def _stack_planes(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, info: VideoInfo) -> np.ndarray:
+    """Gather ``count`` ``(3, H, W)`` integer frames into ``(3, T, H, W)`` of the same integer type."""
     buffer: np.ndarray | None = None
     received = 0
     for array in arrays:
@@ -63,7 +65,24 @@ def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, i
         received += 1
     if buffer is None or received < count:
         raise InputError(f"{info.path}: got {received} of the {count} frames expected; the file is damaged")
-    return _to_float(buffer)
+    return buffer
+
+
+def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, info: VideoInfo) -> torch.Tensor:
+    """Gather ``count`` ``(3, H, W)`` integer frames into ``(3, T, H, W)`` float32 in ``[0, 1]``."""
+    return planes_to_float(_stack_planes(arrays, count, info))
+
+
+def read_video_planes(path: str | Path) -> tuple[np.ndarray, VideoInfo]:
+    """Every frame as stored: ``(3, T, H, W)`` uint8 RGB planes (uint16 for sources deeper than 8 bits), and
+    the :class:`VideoInfo`. ``planes_to_float(planes)`` equals ``read_video(path)[0]``; a quarter of its
+    memory for 8-bit sources (datasets that keep their frames in memory hold these).
+
+    Raises:
+        InputError: unreadable source.
+    """
+    info = probe_video(path)
+    return _stack_planes(_iter_arrays(info, 0), info.num_frames, info), info
 
 
 def read_video(
