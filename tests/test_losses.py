@@ -16,6 +16,7 @@ from fastvsr.losses import (
     ReconstructionLossConfig,
     bicubic_rescale,
     build_perceptual,
+    floor_needed,
     frame_difference_l1,
     gaussian_kl_per_sample,
     interpolation_floor,
@@ -144,3 +145,21 @@ def test_annealed_and_off_objectives(mode, lam):
     assert logs["lower_bound"] == 0.0  # pred equals the floor
     assert total.item() == pytest.approx(logs["rec"])
     assert math.isfinite(logs["floor_err"]) and logs["lambda"] == lam
+
+
+@pytest.mark.parametrize("mode,lam,needed", [("annealed", 0.5, True), ("annealed", 0.0, False), ("hinge", 1.0, True),
+                                             ("off", 0.0, False)])
+def test_the_floor_may_be_left_out_only_where_the_loss_does_not_use_it(mode, lam, needed):
+    assert floor_needed(mode, lam) is needed
+    loss = ReconstructionLoss(ReconstructionLossConfig(l1=1.0))
+    gt, floor = _video(), _video(seed=2)
+    pred = _video(seed=3).requires_grad_(True)
+    if needed:
+        with pytest.raises(ValueError, match="needs the floor"):
+            lower_bound_objective(loss, pred, gt, None, mode, lam=lam)
+        return
+    total, logs = lower_bound_objective(loss, pred, gt, None, mode, lam=lam)
+    with_floor, full_logs = lower_bound_objective(loss, pred, gt, floor, mode, lam=lam)
+    assert torch.equal(total, with_floor)  # the same loss, so the same training step
+    assert set(full_logs) - set(logs) == {"lower_bound", "floor_err"}
+    assert all(logs[k] == full_logs[k] for k in logs)

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -14,6 +15,7 @@ from fastvsr.errors import ConfigError, InputError
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.common import (
     NonFiniteLossError,
+    Session,
     StepBatchSampler,
     build_lr_schedule,
     ema_weights,
@@ -191,3 +193,10 @@ def test_lr_schedule_warms_up_then_follows_its_curve_to_max_steps(schedule, half
     assert (rates[-1] < 0.02) == (schedule != "constant")
     with pytest.raises(ConfigError, match="optim.schedule"):
         load_config(OptimConfig, [], ["schedule=step"])
+
+
+def test_logged_steps_are_every_log_every_and_the_last():
+    session = SimpleNamespace(loop=LoopConfig(max_steps=10, log_every=4))
+    assert [n for n in range(1, 11) if Session.logged_step(session, n)] == [4, 8, 10]
+    session.loop.log_every = 0
+    assert not any(Session.logged_step(session, n) for n in range(1, 11))

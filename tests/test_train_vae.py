@@ -64,6 +64,22 @@ def test_stage1_lower_bound_is_logged_and_loss_falls(f8_export, sample_clip, tmp
     assert d16.decode(z).shape == (1, 3, 5, 32, 32)
 
 
+def test_stage1_computes_the_floor_only_where_the_loss_or_the_log_needs_it(f8_export, sample_clip, tmp_path,
+                                                                          monkeypatch):
+    import fastvsr.train.vae as vae_module
+
+    calls = []
+    real_floor = vae_module.interpolation_floor
+    monkeypatch.setattr(vae_module, "interpolation_floor", lambda x: calls.append(x.shape) or real_floor(x))
+    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"vae_weights={f8_export[0]}/export",
+                      "train.max_steps=10", "train.log_every=4", "train.validate_every=0",
+                      "train.validate_at_start=false", "lower_bound.anneal_fraction=0.2")
+    train_vae(cfg)
+    # steps 1-2 train on it (lambda > 0), steps 4, 8 and 10 log it, the final validation shows it
+    assert len(calls) == 6
+    assert [s for s, _ in train_scalars(tmp_path, "train/floor_err")] == [4, 8, 10]
+
+
 def test_stage1_resume_is_bit_exact(f8_export, sample_clip, tmp_path):
     from accelerate.state import AcceleratorState
 

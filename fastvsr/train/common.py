@@ -292,13 +292,19 @@ class Session:
         self.ema.step(self.unwrapped.parameters())
         self.state.step += 1
         self.progress.update(1)
-        if self.loop.log_every and (self.state.step % self.loop.log_every == 0 or self.finished):
+        if self.logged_step(self.state.step):
             scalars = {f"train/{k}": v for k, v in logs.items()}
             scalars["train/lr"] = self.scheduler.get_last_lr()[0]
             if grad_norm is not None:
                 scalars["train/grad_norm"] = float(grad_norm)
             self.log.log(self.state.step, scalars)
             self.progress.set_postfix(loss=f"{logs.get('total', loss.item()):.4g}")
+
+    def logged_step(self, count: int) -> bool:
+        """Whether the step that brings the count of finished steps to ``count`` logs its scalars.
+        ``logged_step(state.step + 1)`` before :meth:`step`: whether the coming step will."""
+        every = self.loop.log_every
+        return bool(every) and (count % every == 0 or count >= self.loop.max_steps)
 
     @property
     def finished(self) -> bool:

@@ -31,6 +31,7 @@ from fastvsr.losses import (
     ReconstructionLoss,
     ReconstructionLossConfig,
     bicubic_rescale,
+    floor_needed,
     gaussian_kl_per_sample,
     interpolation_floor,
     lower_bound_lambda,
@@ -132,14 +133,14 @@ def f16_encoder_input(gt: torch.Tensor, f16_input: str) -> torch.Tensor:
 
 
 def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool,
-               f16_input: str) -> dict[str, torch.Tensor]:
-    """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`), floor ``Up_x2(D8(z))``,
-    ``D16(z)`` (``decoder`` is ``D16.decode``; unclamped while training so pixels past [0, 1] still get
-    gradients)."""
+               f16_input: str, with_floor: bool = True) -> dict[str, torch.Tensor | None]:
+    """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`), floor ``Up_x2(D8(z))``
+    (``None`` unless ``with_floor``: an f8 decode, a fifth of a training step), ``D16(z)`` (``decoder`` is
+    ``D16.decode``; unclamped while training so pixels past [0, 1] still get gradients)."""
     x_in = f16_encoder_input(gt, f16_input)
     with torch.no_grad():
         z = vae.encode(x_in)
-        floor = interpolation_floor(vae.decode(z))
+        floor = interpolation_floor(vae.decode(z)) if with_floor else None
     return {"input": x_in, "floor": floor, "pred": decoder(z, clamp=clamp)}
 
 
@@ -190,8 +191,11 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
             if stage is VAEStage.F8:
                 loss, logs = _f8_loss(session.model, loss_fn, cfg.kl, gt, session.generator())
             else:
-                views = _f16_views(vae, session.model, gt, clamp=False, f16_input=cfg.f16_input)
                 lam = lower_bound_lambda(cfg.lower_bound, session.state.step, cfg.train.max_steps)
+                with_floor = (floor_needed(cfg.lower_bound.mode, lam)
+                              or session.logged_step(session.state.step + 1))
+                views = _f16_views(vae, session.model, gt, clamp=False, f16_input=cfg.f16_input,
+                                   with_floor=with_floor)
                 loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
                                                    cfg.lower_bound.mode, lam)
         session.step(loss, logs)
