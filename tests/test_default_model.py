@@ -84,7 +84,7 @@ def test_shipped_model_beats_bicubic_on_a_held_out_clip(repo_root: Path) -> None
     frames, _ = read_video(repo_root / "tests/data/carphone_176x144_9f.mp4", num_frames=5)
     hr = frames[None, :, :, :, 8:168]  # 144x160: x4 LR 36x40
     sr, bicubic = _restore_x4(hr)
-    assert _frame_psnr(sr, hr) > _frame_psnr(bicubic, hr) + 0.8  # measured: +1.28 dB
+    assert _frame_psnr(sr, hr) > _frame_psnr(bicubic, hr) + 1.0  # measured: +1.60 dB
 
 
 def test_shared_twin_keeps_encoder_and_denoiser_and_swaps_in_the_f8_decoder(repo_root: Path, tmp_path: Path) -> None:
