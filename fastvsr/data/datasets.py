@@ -162,10 +162,11 @@ class VideoSRDataset(Dataset):
         """Read, crop, flip and degrade item ``index`` of ``epoch`` (never from the cache)."""
         cfg = self.cfg
         rng = np.random.default_rng([cfg.seed, epoch, index])
-        info = self.sources[index % len(self.sources)]
+        source = index % len(self.sources)
+        info = self.sources[source]
         count = 1 if info.num_frames == 1 else cfg.num_frames
         start = int(rng.integers(0, info.num_frames - (count - 1) * cfg.frame_stride))
-        clip = self._read_clip(index % len(self.sources), start, count)
+        clip = self._read_clip(source, start, count)
         scale, (ch, cw), (h, w) = cfg.degradation.scale, cfg.crop_size, clip.shape[-2:]
         rh, rw = (min(full // scale, round(crop * cfg.context / scale)) * scale
                   for crop, full in ((ch, h), (cw, w)))  # the degraded region, a multiple of the scale
