@@ -120,7 +120,7 @@ def lower_bound_objective(loss_fn: ReconstructionLoss, pred: torch.Tensor, targe
     terms = loss_fn.terms(pred, target)
     rec = torch.stack(list(terms.values())).sum(dim=0)  # (B,)
     total = rec.mean()
-    logs = {"rec": rec.mean().item(), "lambda": lam}
+    logs = {"rec": total.item(), "lambda": lam}
     if floor is None:
         if floor_needed(mode, lam):
             raise ValueError(f"the {mode.value} lower bound at lambda {lam} needs the floor")
