@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from fastvsr.errors import FastVSRError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like SIGINT's KeyboardInterrupt so every ``finally`` (temporary outputs) runs."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> None:
     """Run a script's ``main`` and turn user errors into one line on stderr and exit code 2.
 
-    ``FASTVSR_DEBUG=1`` re-raises the error instead (full traceback) for debugging.
+    SIGINT and SIGTERM stop the run the same way (temporary outputs removed, one line ``interrupted``, exit
+    130 or 143). ``FASTVSR_DEBUG=1`` re-raises a user error instead (full traceback) for debugging.
     """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         code = main(argv)
     except FastVSRError as err:
@@ -22,9 +35,12 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
             raise
         print(f"error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(143 if isinstance(err, Terminated) else 130)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(code or 0)
 
 

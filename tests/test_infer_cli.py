@@ -7,6 +7,7 @@ import subprocess
 import pytest
 import torch
 
+from fastvsr.atomic import MANIFEST
 from fastvsr.cli import run_main
 from fastvsr.config import load_config
 from fastvsr.data.video import probe_video, read_video, write_video
@@ -77,7 +78,7 @@ def test_image_and_folder_inputs(infer, tiny_model_dir, sample_clip, tmp_path):
     image = probe_video(tmp_path / "photo_x4.png")
     assert (image.num_frames, image.height, image.width, image.codec) == (1, 80, 144, "png")
     folder = sorted(p.name for p in (tmp_path / "frames_x4").iterdir())
-    assert folder == ["000000.png", "000001.png", "000002.png"]
+    assert folder == [MANIFEST, "000000.png", "000001.png", "000002.png"]
     assert probe_video(tmp_path / "frames_x4").height == 80
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 import fastvsr.data.container as container_module
 import fastvsr.data.video as video_module
+from fastvsr.atomic import MANIFEST
 from fastvsr.data.video import (
     VideoWriter,
     iter_video_chunks,
@@ -193,7 +194,7 @@ def test_odd_sizes_are_written_exactly(tmp_path, height, width):
 def test_png_folder_and_single_image_round_trip(tmp_path):
     frames = quantized((3, 12, 9, 11))
     folder = write_video(tmp_path / "frames", frames, 25)
-    assert sorted(p.name for p in folder.iterdir())[:2] == ["000000.png", "000001.png"]
+    assert sorted(p.name for p in folder.iterdir())[:3] == [MANIFEST, "000000.png", "000001.png"]
     back, info = read_video(folder)
     assert info.is_image_sequence and info.num_frames == 12 and torch.equal(back, frames)
     image = write_video(tmp_path / "one.png", frames[:, :1], 25)

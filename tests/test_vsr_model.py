@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fastvsr.atomic import MANIFEST
 from fastvsr.config import load_config
 from fastvsr.data.video import read_video
 from fastvsr.diffusion import restore_latent
@@ -69,7 +70,8 @@ def test_save_load_round_trip_is_bit_exact(tiny, tmp_path, sample_clip):
     tiny.save_pretrained(folder)
     meta = json.loads((folder / "fastvsr_model.json").read_text())
     assert meta["kind"] == "fastvsr_f16" and meta["denoiser_kind"] == "unet" and meta["sampler"]["t_star"] == 399
-    assert {p.name for p in folder.iterdir()} == {"vae", "decoder", "denoiser", "fastvsr_model.json"}
+    assert {p.name for p in folder.iterdir()} == {"vae", "decoder", "denoiser", "fastvsr_model.json",
+                                                 MANIFEST}
     loaded = VSRModel.from_pretrained(folder).eval()
     ref, new = tiny.state_dict(), loaded.state_dict()
     assert ref.keys() == new.keys() and all(torch.equal(ref[k], new[k]) for k in ref)

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 
-from fastvsr.atomic import check_output_path
+from fastvsr.atomic import check_output_path, resolve_output
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
 from fastvsr.errors import InputError, OutputError
 from fastvsr.pipeline.compare import side_by_side
@@ -60,7 +60,9 @@ def super_resolve_path(
     Args:
         input_path: video file, image file or folder of frames.
         output: target (default :func:`default_output`); its suffix picks the kind: a video suffix (H.264,
-            same fps, audio copied), an image suffix (one frame), no suffix (a folder of PNG frames).
+            same fps, audio copied), an image suffix (one frame), no suffix (a folder of PNG frames). An
+            existing folder that fastvsr did not write is a destination: the output goes inside it under its
+            default name (:func:`fastvsr.atomic.resolve_output`).
         cfg: inference settings.
         model_dir: saved model folder (``None``: the model shipped in the package).
         compare: also write the bicubic-upscaled input left of the output: ``<output>_compare.mp4`` (video
@@ -78,7 +80,8 @@ def super_resolve_path(
     source = Path(input_path)
     info = probe_video(source)
     check_frame_size(info, cfg)
-    target = Path(output) if output is not None else default_output(source, info, cfg.scale)
+    default = default_output(source, info, cfg.scale)
+    target = resolve_output(output, default.name) if output is not None else default
     writer = VideoWriter(target, info.fps, audio_from=source if info.has_audio else None, crf=cfg.crf,
                          lossless=cfg.lossless, overwrite=overwrite, inputs=(source,))
     if writer.kind == "image" and info.num_frames > 1:

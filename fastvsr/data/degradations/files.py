@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from tqdm import tqdm
 
-from fastvsr.atomic import check_output_path
+from fastvsr.atomic import check_output_path, resolve_output
 from fastvsr.data.degradations.config import DegradationConfig, DegradationMode
 from fastvsr.data.degradations.params import sample_degradation, slice_params
 from fastvsr.data.degradations.pipeline import apply_degradation, bicubic_downscale
@@ -39,9 +39,20 @@ def compare_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}_compare.png")
 
 
+def default_lr_name(source: Path, is_image_sequence: bool) -> str:
+    """The LR output's name inside a destination folder: ``clip.mp4 -> clip_lr.mp4``, ``photo.jpg ->
+    photo_lr.png``, ``frames/ -> frames_lr`` (a folder of PNG frames)."""
+    if source.is_dir():
+        return f"{source.name}_lr"
+    return f"{source.stem}_lr{'.png' if is_image_sequence else '.mp4'}"
+
+
 def degrade_file(input_path: str | Path, output_path: str | Path, cfg: DegradationConfig, seed: int = 0,
                  chunk_frames: int = 32, overwrite: bool = False, progress: bool = True) -> tuple[Path, Path, str]:
     """Write an LR version of a video (same fps, audio copied) and a side-by-side PNG of a few frames.
+
+    ``output_path`` names the LR file or folder; an existing folder that fastvsr did not write is a
+    destination and the LR goes inside it (:func:`default_lr_name`).
 
     Sizes that are not multiples of ``cfg.scale`` are cropped at the bottom/right to the nearest multiple
     (the usual "mod-crop" of SR benchmarks) so the LR is exactly ``1 / scale``.
@@ -52,8 +63,9 @@ def degrade_file(input_path: str | Path, output_path: str | Path, cfg: Degradati
     Raises:
         InputError: unreadable input, or frames smaller than the scale. OutputError: output exists or is the input.
     """
-    source, out = Path(input_path), Path(output_path)
+    source = Path(input_path)
     info = probe_video(source)
+    out = resolve_output(output_path, default_lr_name(source, info.is_image_sequence))
     check_output_path(out, overwrite, inputs=(source,))
     check_output_path(compare_path(out), overwrite, inputs=(source,))
     h, w = info.height // cfg.scale * cfg.scale, info.width // cfg.scale * cfg.scale
