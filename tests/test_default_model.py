@@ -104,3 +104,33 @@ def test_shared_twin_keeps_encoder_and_denoiser_and_swaps_in_the_f8_decoder(repo
         for (name, a), (_, b) in zip(getattr(f16, part).state_dict().items(),
                                      getattr(twin, part).state_dict().items(), strict=True):
             assert torch.equal(a, b), f"{part}.{name}"
+
+
+def _uint8_digest(video: torch.Tensor) -> str:
+    """SHA-256 of ``(1, 3, T, H, W)`` ``[0, 1]`` frames as written to disk (rounded to uint8)."""
+    import hashlib
+
+    return hashlib.sha256(video.clamp(0, 1).mul(255).round().to(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+PINNED_OUTPUTS = {  # clip, frames, (rows, cols) window, InferConfig overrides -> digest of the x4 output
+    "carphone_whole": ("carphone_176x144_9f.mp4", 5, (slice(None), slice(None)), {},
+                       "2bdbe182d358d10bb219114167a1da3b0e66ce10eba135ff9c5200083b5f6967"),
+    "bbb_tiled_chunked": ("bbb_320x180_17f.mp4", 5, (slice(40, 120), slice(64, 224)),
+                          {"tile": 16, "tile_overlap": 8, "chunk_frames": 3, "chunk_overlap": 1},
+                          "f52d0eabf5e49928a18a747546cbfb01b37939f4fa8da8f33d66b81a82ae019b"),
+}
+
+
+@SHIPPED
+@pytest.mark.parametrize("case", sorted(PINNED_OUTPUTS))
+def test_shipped_model_output_is_pinned(repo_root: Path, case: str) -> None:
+    """The shipped model's pipeline output on the test clips, bit for bit (as uint8 frames): a refactor of the
+    model, its loading or the pipeline must not change a single output value. Retraining the model changes
+    these digests on purpose (print them with this test's body)."""
+    name, frames, (rows, cols), overrides, expected = PINNED_OUTPUTS[case]
+    cfg = InferConfig(device="cpu", **overrides)
+    video, _ = read_video(repo_root / "tests" / "data" / name, num_frames=frames)
+    with torch.no_grad():
+        sr = restore_video(load_model(None, cfg), video[None, :, :, rows, cols], cfg)
+    assert _uint8_digest(sr) == expected
