@@ -3,15 +3,23 @@
 Each concern (model, data, training stage, inference, benchmark) defines its schema as nested dataclasses in
 its own module; this module only loads and validates. Defaults live in the dataclasses alone.
 
-A YAML file may start from other files with ``_base_: other.yaml`` (or a list), resolved relative to it.
+Composition: any mapping of a YAML file, at the top or nested, may start from other files with
+``_base_: other.yaml`` (or a list), resolved relative to the file; the keys beside ``_base_`` override the
+base's. So each published component is written once (``vae: {_base_: vae_cogvideox15.yaml}``) and a training
+config nests a whole model file (``model: {_base_: ../models/fastvsr_tiny.yaml}``).
+
 Unknown keys, wrong types and values rejected by a schema's ``__post_init__`` raise :class:`ConfigError` with a
-one-line message naming the key and the file (or "command line") it came from.
+one-line message naming the key and the file (or "command line") it came from. A schema may list keys that
+moved (``MOVED_KEYS = {"old.key": "what to write instead"}``, also on nested schemas); using one names the
+new key.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections.abc import Sequence
+import typing
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,8 +45,36 @@ def _describe(err: OmegaConfBaseException) -> str:
     return f"key '{key}': {msg}" if key else msg
 
 
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
-    """Return ``[(file, mapping), ...]`` for ``path`` and its ``_base_`` files, bases first."""
+Layer = tuple[Path, dict[str, Any]]
+
+
+def _nest(prefix: tuple[str, ...], data: dict[str, Any]) -> dict[str, Any]:
+    for key in reversed(prefix):
+        data = {key: data}
+    return data
+
+
+def _resolve_bases(path: Path, data: dict[str, Any], prefix: tuple[str, ...], chain: tuple[Path, ...]
+                   ) -> Iterator[Layer]:
+    """Layers of the ``_base_`` files of ``data`` (a mapping of ``path`` at ``prefix``) and of its nested
+    mappings, each placed at its position from the root; ``_base_`` keys are removed from ``data``."""
+    bases = data.pop(BASE_KEY, [])
+    for base in [bases] if isinstance(bases, str) else list(bases):
+        for source, layer in _read_yaml((path.parent / base).resolve(), chain + (path,)):
+            yield source, _nest(prefix, layer)
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _resolve_bases(path, value, prefix + (str(key),), chain)
+
+
+def _skeleton(data: dict[str, Any]) -> dict[str, Any]:
+    """``data``'s nested mappings with every other value left out."""
+    return {key: _skeleton(value) for key, value in data.items() if isinstance(value, dict)}
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[Layer]:
+    """Return ``[(file, mapping), ...]`` for ``path`` and its ``_base_`` files (top-level and nested), bases
+    first, every mapping placed at its position from the root of ``path``."""
     if path in chain:
         raise ConfigError(f"{path}: circular {BASE_KEY} reference")
     if not path.is_file():
@@ -51,11 +87,43 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[tuple[Path, dic
         raise ConfigError(f"{path}: invalid YAML{where}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping of keys, got {type(data).__name__}")
-    bases = data.pop(BASE_KEY, [])
-    layers: list[tuple[Path, dict[str, Any]]] = []
-    for base in [bases] if isinstance(bases, str) else list(bases):
-        layers += _read_yaml((path.parent / base).resolve(), chain + (path,))
-    return layers + [(path, data)]
+    data = copy.deepcopy(data)  # YAML aliases share objects; resolving removes _base_ keys from each occurrence
+    layers = list(_resolve_bases(path, data, (), chain))
+    # the file's mappings, empty, first: keys keep the order the file writes them in (nested bases merge first)
+    return [(path, _skeleton(data))] + layers + [(path, data)] if layers else [(path, data)]
+
+
+def moved_keys(schema: type, prefix: str = "") -> dict[str, str]:
+    """``MOVED_KEYS`` of ``schema`` and of its nested dataclass fields, with full dotted keys."""
+    found = {f"{prefix}{key}": hint for key, hint in getattr(schema, "MOVED_KEYS", {}).items()}
+    if dataclasses.is_dataclass(schema):
+        hints = typing.get_type_hints(schema)
+        for item in dataclasses.fields(schema):
+            kind = hints.get(item.name)
+            if dataclasses.is_dataclass(kind):
+                found.update(moved_keys(kind, f"{prefix}{item.name}."))
+    return found
+
+
+def _schema_has(schema: type, dotted: str) -> bool:
+    """Whether ``dotted`` names a field of ``schema`` (through nested dataclass fields)."""
+    for name in dotted.split("."):
+        if not dataclasses.is_dataclass(schema) or name not in {f.name for f in dataclasses.fields(schema)}:
+            return False
+        schema = typing.get_type_hints(schema)[name]
+    return True
+
+
+def _moved_hint(err: OmegaConfBaseException, schema: type, moved: dict[str, str]) -> str | None:
+    """``"key 'x' moved: <hint>"`` when the failing key is listed in ``moved``, or sits under a listed key that
+    the schema no longer has (a whole section that moved)."""
+    key = str(getattr(err, "full_key", None) or getattr(err, "key", None) or "")
+    parts = key.split(".")
+    for depth in range(len(parts), 0, -1):
+        old = ".".join(parts[:depth])
+        if old in moved and (depth == len(parts) or not _schema_has(schema, old)):
+            return f"key '{old}' moved: {moved[old]}"
+    return None
 
 
 def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Sequence[str] = ()) -> T:
@@ -73,12 +141,13 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
         ConfigError: unknown key, wrong type, invalid value, missing or malformed file.
     """
     merged: DictConfig = OmegaConf.structured(schema)
+    moved = moved_keys(schema)
     for path in paths:
         for source, data in _read_yaml(Path(path).resolve()):
             try:
                 merged = OmegaConf.merge(merged, data)
             except OmegaConfBaseException as err:
-                raise ConfigError(f"{source}: {_describe(err)}") from None
+                raise ConfigError(f"{source}: {_moved_hint(err, schema, moved) or _describe(err)}") from None
     if overrides:
         bad = [o for o in overrides if "=" not in o]
         if bad:
@@ -91,7 +160,7 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
             except yaml.YAMLError:
                 raise ConfigError(f"command line: value of '{key}' is not valid YAML: {text!r}") from None
             except OmegaConfBaseException as err:
-                raise ConfigError(f"command line: {_describe(err)}") from None
+                raise ConfigError(f"command line: {_moved_hint(err, schema, moved) or _describe(err)}") from None
             except (TypeError, IndexError, ValueError) as err:
                 raise ConfigError(f"command line: cannot set '{key}': {err}") from None
     try:

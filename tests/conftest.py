@@ -45,3 +45,26 @@ def sample_clip() -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def load_script(name: str):
+    """``scripts/<name>.py`` as a module (its ``main`` is what the command line runs)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"script_{name}", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def script():
+    """``script("infer").main(argv)``: load a command-line script of ``scripts/`` (cached per name)."""
+    loaded: dict = {}
+
+    def get(name: str):
+        if name not in loaded:
+            loaded[name] = load_script(name)
+        return loaded[name]
+
+    return get

@@ -1,7 +1,6 @@
 """fastvsr.bench: MAC counting (hand-computed, both conventions, paper scale on meta), timing, memory, report
 files and scripts/benchmark.py end to end in-process."""
 
-import importlib.util
 import json
 import statistics
 import time
@@ -20,12 +19,16 @@ from fastvsr.bench.results import BenchReport, Target, VariantResult
 from fastvsr.bench.run import NO_GPU, count_variants, latency_note, run_benchmark
 from fastvsr.bench.timing import Timing, time_stages
 from fastvsr.config import load_config
+from tests.conftest import load_script
 
+TINY_VARIANTS = ("baseline_f8", "fastvsr_f16", "turbovsr")
 TINY_OVERRIDES = [  # a few hundred MMACs: the whole CLI run takes a few seconds on 2 cores
-    "vae.block_out_channels=[8,8,8,8]", "vae.latent_channels=4", "vae.norm_num_groups=4",
-    "denoiser.unet.block_out_channels=[8,16]", "clip.frames=1", "clip.lr_height=16", "clip.lr_width=16",
+    *(f"models.{name}.vae.block_out_channels=[8,8,8,8]" for name in TINY_VARIANTS),
+    *(f"models.{name}.vae.norm_num_groups=4" for name in TINY_VARIANTS),
+    *(f"models.{name}.denoiser.unet.block_out_channels=[8,16]" for name in TINY_VARIANTS),
+    "clip.frames=1", "clip.lr_height=16", "clip.lr_width=16",
     "clip.batch=2", "timing.warmup=0", "timing.repeats=1",  # batch 2: oneDNN convs (see configs/bench/tiny.yaml)
-    "variants=[baseline_f8,fastvsr_f16,turbovsr]",
+    f"only=[{','.join(TINY_VARIANTS)}]",
 ]
 
 
@@ -77,8 +80,7 @@ def test_attention_products_are_split_from_the_rest(device):
 
 
 def test_paper_scale_macs_on_meta_match_table_2_without_allocating(repo_root):
-    cfg = load_config(BenchConfig, [repo_root / "configs/bench/paper.yaml"],
-                      ["variants=[baseline_f8,fastvsr_f16,turbovsr]"])
+    cfg = load_config(BenchConfig, [repo_root / "configs/bench/paper.yaml"], ["only=[baseline_f8,fastvsr_f16,turbovsr]"])
     with track_peak_memory(torch.device("cpu")) as memory:
         results = count_variants(cfg)
     assert memory.added_bytes < 1.5 * 2**30  # 5.8 B fp32 weights would be 23 GB
@@ -140,8 +142,7 @@ def _synthetic_report() -> BenchReport:
                              memory=PeakMemory("test", 0, memory))
     # interleaved rounds: per-round f8/f16 ratios 4, 6, 2 (median 4); ratio of the medians 2.0 / 0.5 = 4 too
     variants = [variant("baseline_f8", 4e9, [2.0, 6.0, 1.8], 36_000_000),
-                variant("fastvsr_f16", 1e9, [0.5, 1.0, 0.9], 6_000_000),
-                VariantResult(name="turbovsr", label="turbovsr", note="skipped: no models", skipped=True)]
+                variant("fastvsr_f16", 1e9, [0.5, 1.0, 0.9], 6_000_000)]
     targets = [Target("baseline_f8 MACs (T, w/o attention)", 0.136, 0.136, 0.05),
                Target("latency ratio f8/f16", 3.5, 4.0, kind="at_least")]
     return BenchReport("unit", "Unit report", "CPU (2 threads)", "fp32",
@@ -154,7 +155,7 @@ def test_report_writer_produces_markdown_json_and_png(tmp_path):
     assert [p.name for p in paths] == ["report.md", "report.json", "report.png"]
     md = paths[0].read_text()
     assert md == render_markdown(report)
-    assert "| baseline_f8 | baseline_f8 label |" in md and "skipped: no models" in md
+    assert "| baseline_f8 | baseline_f8 label |" in md
     assert "MACs 4.00x (all), 4.00x (w/o attention), latency 2.22x (per-round median 4.00x), peak memory 4.00x" in md
     assert "- [x] latency ratio f8/f16: 4.00 (target >= 3.5)" in md
     data = json.loads(paths[1].read_text())
@@ -166,15 +167,8 @@ def test_report_writer_produces_markdown_json_and_png(tmp_path):
         assert png.format == "PNG" and png.width > 400
 
 
-def _benchmark_script(repo_root):
-    spec = importlib.util.spec_from_file_location("benchmark_script", repo_root / "scripts" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cli_end_to_end_on_a_tiny_config(repo_root, tmp_path, capsys):
-    script = _benchmark_script(repo_root)
+    script = load_script("benchmark")
     out = tmp_path / "bench"
     assert script.main(["--config", str(repo_root / "configs/bench/tiny.yaml"), "--out", str(out), "--quiet",
                         *TINY_OVERRIDES]) == 0
@@ -187,24 +181,24 @@ def test_cli_end_to_end_on_a_tiny_config(repo_root, tmp_path, capsys):
     assert f8["output"] == f16["output"] == [1, 64, 64]
     assert f8["timing"]["total"] > 0 and f16["timing"]["total"] > 0 and f8["peak_memory_bytes"] > 0
     assert f8["total_macs"]["total"] / f16["total_macs"]["total"] > 3  # everything before the head at 1/4
-    assert not by_name["turbovsr"]["skipped"] and by_name["turbovsr"]["timing"]["total"] > 0
+    assert by_name["turbovsr"]["timing"]["total"] > 0
     assert by_name["turbovsr"]["output"] == [1, 64, 64] and by_name["turbovsr"]["tokens"] == 1 * 2 * 2
 
 
 def test_latency_off_on_cpu_says_no_gpu_and_user_errors_exit_2(repo_root, tmp_path, capsys):
-    script = _benchmark_script(repo_root)
+    script = load_script("benchmark")
     paper = load_config(BenchConfig, [repo_root / "configs/bench/paper.yaml"], ["timing.device=cpu"])
     assert latency_note(paper) == NO_GPU == "n/a (no GPU)"  # paper scale on a CPU: MACs only
     cfg = load_config(BenchConfig, [repo_root / "configs/bench/tiny.yaml"], [*TINY_OVERRIDES, "timing.cpu=false"])
     report = run_benchmark(cfg)
     assert all(v.timing is None and v.memory is None for v in report.variants)
     md = render_markdown(report)
-    assert "| baseline_f8 | x4 upscale, f8 decode |" in md and md.count("n/a (no GPU)") >= 2 * 3
+    assert "| baseline_f8 | x4 upscale, f8 decode, 1 step |" in md and md.count("n/a (no GPU)") >= 2 * 3
     assert "latency - (per-round median -), peak memory -" in md
-    assert "- [ ] latency ratio f8/f16: target 3.5, not measured" in md
+    assert "- [ ] latency ratio baseline_f8/fastvsr_f16: target 3.5, not measured" in md
 
     with pytest.raises(SystemExit) as exit_info:
-        script.run_main(script.main, ["--config", str(repo_root / "configs/bench/tiny.yaml"), "variants=[f4]"])
+        script.run_main(script.main, ["--config", str(repo_root / "configs/bench/tiny.yaml"), "only=[f4]"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "unknown variant 'f4'" in err and err.count("\n") == 1

@@ -1,16 +1,15 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
-import build_model  # noqa: E402
-
-from fastvsr.cli import run_main  # noqa: E402
-from fastvsr.models.vsr import VSRModel  # noqa: E402
+from fastvsr.cli import run_main
+from fastvsr.models import VSRModel
 
 
-def test_builds_a_loadable_model_folder_and_refuses_to_overwrite(repo_root, tmp_path, capsys):
+@pytest.fixture
+def build_model(script):
+    return script("build_model")
+
+
+def test_builds_a_loadable_model_folder_and_refuses_to_overwrite(build_model, repo_root, tmp_path, capsys):
     out = tmp_path / "tiny"
     config = str(repo_root / "configs/models/fastvsr_tiny.yaml")
     assert build_model.main(["--config", config, "--output", str(out)]) == 0
@@ -22,7 +21,7 @@ def test_builds_a_loadable_model_folder_and_refuses_to_overwrite(repo_root, tmp_
     assert "already exists" in capsys.readouterr().err
 
 
-def test_missing_pretrained_folder_is_one_line(repo_root, tmp_path, capsys):
+def test_missing_pretrained_folder_is_one_line(build_model, repo_root, tmp_path, capsys):
     config = str(repo_root / "configs/models/fastvsr_tiny.yaml")
     with pytest.raises(SystemExit) as info:
         run_main(build_model.main, ["--config", config, f"vae.pretrained={tmp_path / 'nope'}",

@@ -73,3 +73,37 @@ def test_list_overrides_by_index_and_errors():
     assert load_config(WithList, [], ["sizes=[3,4,5]"]).sizes == [3, 4, 5]
     with pytest.raises(ConfigError, match=r"command line: .*sizes"):
         load_config(WithList, [], ["sizes.7=1"])
+
+
+@dataclass
+class Outer:
+    MOVED_KEYS = {"old_lr": "write lr instead"}
+
+    model: Model = field(default_factory=Model)
+    other: Model = field(default_factory=Model)
+    lr: float = 1e-4
+
+
+def test_nested_base_composes_a_component_file_at_its_position(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "model.yaml").write_text("channels: 16\nmode: hinge\n")
+    (tmp_path / "parts" / "wide.yaml").write_text("_base_: model.yaml\nchannels: 32\n")
+    (tmp_path / "run.yaml").write_text("model:\n  _base_: parts/model.yaml\n  channels: 2\n"
+                                       "other: {_base_: parts/wide.yaml}\nlr: 0.1\n")
+    cfg = load_config(Outer, [tmp_path / "run.yaml"])
+    assert cfg == Outer(model=Model(channels=2, mode=Mode.hinge), other=Model(channels=32, mode=Mode.hinge), lr=0.1)
+    (tmp_path / "parts" / "bad.yaml").write_text("chanels: 3\n")
+    (tmp_path / "bad_run.yaml").write_text("other: {_base_: parts/bad.yaml}\n")
+    with pytest.raises(ConfigError, match=r"parts/bad\.yaml: unknown key 'other\.chanels'"):
+        load_config(Outer, [tmp_path / "bad_run.yaml"])
+    (tmp_path / "loop.yaml").write_text("model: {_base_: loop.yaml}\n")
+    with pytest.raises(ConfigError, match="circular"):
+        load_config(Outer, [tmp_path / "loop.yaml"])
+
+
+def test_moved_keys_name_the_new_key(tmp_path):
+    (tmp_path / "old.yaml").write_text("old_lr: 0.1\n")
+    with pytest.raises(ConfigError, match=r"old\.yaml: key 'old_lr' moved: write lr instead"):
+        load_config(Outer, [tmp_path / "old.yaml"])
+    with pytest.raises(ConfigError, match=r"command line: key 'old_lr' moved: write lr instead"):
+        load_config(Outer, [], ["old_lr=3"])

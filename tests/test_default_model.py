@@ -12,10 +12,11 @@ from fastvsr.config import load_config
 from fastvsr.data.degradations import DegradationConfig
 from fastvsr.data.video import read_video
 from fastvsr.metrics.fullref import psnr
-from fastvsr.models.vsr import MODEL_FILE, VSRModel, VSRModelConfig, build_vsr_model
+from fastvsr.models import ModelConfig, VSRModel, build_model
+from fastvsr.models.bundle import MODEL_FILE
 from fastvsr.ops.resize import resize_video
 from fastvsr.pipeline.config import InferConfig
-from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR, load_model
+from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR, load_inference_model
 from fastvsr.pipeline.restore import restore_video
 from fastvsr.train.diffusion import DiffusionTrainConfig
 from fastvsr.train.vae import VAETrainConfig
@@ -30,15 +31,15 @@ def test_stage_configs_load_with_their_schemas() -> None:
         cfg = load_config(schema, [RECIPE / f"{name}.yaml"])
         assert cfg.train.max_steps > 0
     twin = load_config(DiffusionTrainConfig, [RECIPE / "stage2_f8_twin.yaml"])
-    assert twin.decoder.value == "f8" and twin.train.max_steps == load_config(
+    assert twin.model.decoder.kind.value == "vae" and twin.train.max_steps == load_config(
         DiffusionTrainConfig, [RECIPE / "stage2_f16.yaml"]).train.max_steps
     realworld = load_config(DegradationConfig, [RECIPE / "degradation_realworld_mild.yaml"])
     assert realworld.scale == 4 and not realworld.second.enabled
 
 
 def test_model_and_twin_share_encoder_and_denoiser_and_fit_the_size_budget() -> None:
-    f16 = build_vsr_model(load_config(VSRModelConfig, [RECIPE / "model.yaml"]))
-    f8 = build_vsr_model(load_config(VSRModelConfig, [RECIPE / "model_f8.yaml"]))
+    f16 = build_model(load_config(ModelConfig, [RECIPE / "model.yaml"]))
+    f8 = build_model(load_config(ModelConfig, [RECIPE / "model_f8.yaml"]))
     assert f16.decoder.spatial_factor == 16 and f8.decoder.spatial_factor == 8
     assert (f16.input_upscale(4), f8.input_upscale(4)) == (2, 4)
     assert f16.vae.config == f8.vae.config and f16.denoiser.config == f8.denoiser.config
@@ -57,7 +58,7 @@ def _frame_psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 def _restore_x4(hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Shipped model and bicubic x4 of the antialiased bicubic x4 downscale of ``hr`` ``(1, 3, T, H, W)``."""
     cfg = InferConfig(scale=4, device="cpu", chunk_frames=hr.shape[2], chunk_overlap=0, tile=0)
-    model = load_model(None, cfg)
+    model = load_inference_model(None, cfg)
     assert isinstance(model, VSRModel) and model.decoder.spatial_factor == 16
     lr = resize_video(hr, (hr.shape[-2] // 4, hr.shape[-1] // 4), mode="bicubic", antialias=True)
     with torch.no_grad():
@@ -88,16 +89,11 @@ def test_shipped_model_beats_bicubic_on_a_held_out_clip(repo_root: Path) -> None
 
 
 def test_shared_twin_keeps_encoder_and_denoiser_and_swaps_in_the_f8_decoder(repo_root: Path, tmp_path: Path) -> None:
-    import sys
-
-    sys.path.insert(0, str(repo_root / "scripts"))
-    import build_model
-    import train_default_model
+    from fastvsr.recipes.default_model import write_shared_twin
 
     f16_dir, twin_dir = tmp_path / "f16", tmp_path / "twin"
-    assert build_model.main(["--config", str(repo_root / "configs/models/fastvsr_tiny.yaml"),
-                             "--output", str(f16_dir)]) == 0
-    train_default_model.write_shared_twin(f16_dir, twin_dir)
+    build_model(load_config(ModelConfig, [repo_root / "configs/models/fastvsr_tiny.yaml"])).save_pretrained(f16_dir)
+    write_shared_twin(f16_dir, twin_dir)
     f16, twin = VSRModel.from_pretrained(f16_dir), VSRModel.from_pretrained(twin_dir)
     assert twin.f16_decoder is None and twin.decoder.spatial_factor == 8 and twin.input_upscale(4) == 4
     for part in ("vae", "denoiser"):
@@ -132,5 +128,5 @@ def test_shipped_model_output_is_pinned(repo_root: Path, case: str) -> None:
     cfg = InferConfig(device="cpu", **overrides)
     video, _ = read_video(repo_root / "tests" / "data" / name, num_frames=frames)
     with torch.no_grad():
-        sr = restore_video(load_model(None, cfg), video[None, :, :, rows, cols], cfg)
+        sr = restore_video(load_inference_model(None, cfg), video[None, :, :, rows, cols], cfg)
     assert _uint8_digest(sr) == expected

@@ -1,6 +1,5 @@
 """Real-world video degradation: each stage, per-clip parameters, exact LR size, determinism, scripts/degrade.py."""
 
-import importlib.util
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +18,7 @@ from fastvsr.data.degradations.params import BlurParams, random_walk
 from fastvsr.data.degradations.resize import resize_frames
 from fastvsr.data.video import read_video
 from fastvsr.errors import ConfigError, InputError
+from tests.conftest import load_script
 
 
 def textured(t: int = 4, h: int = 32, w: int = 48, seed: int = 0) -> torch.Tensor:
@@ -189,15 +189,8 @@ def test_bicubic_mode_and_bad_sizes():
 
 # ----------------------------------------------------------------------------------- scripts/degrade.py
 
-def load_script(repo_root, name):
-    spec = importlib.util.spec_from_file_location(name, repo_root / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_degrade_script_end_to_end(sample_clip, repo_root, tmp_path, capsys):
-    script = load_script(repo_root, "degrade")
+    script = load_script("degrade")
     out = tmp_path / "lr.mp4"
     assert script.main(["--input", str(sample_clip), "--output", str(out), "--seed", "3", "--quiet",
                         "--chunk", "9"]) == 0

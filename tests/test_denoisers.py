@@ -177,8 +177,8 @@ def test_input_skip_makes_the_untrained_unet_an_identity_one_step_restore():
 def test_default_model_input_skip_matches_its_schedule(repo_root):
     from fastvsr.diffusion import build_schedule
     from fastvsr.diffusion.sampler import identity_input_skip
-    from fastvsr.models.vsr import VSRModelConfig
+    from fastvsr.models import ModelConfig
 
-    cfg = load_config(VSRModelConfig, [repo_root / "configs/default_model/model.yaml"])
+    cfg = load_config(ModelConfig, [repo_root / "configs/default_model/model.yaml"])
     expected = identity_input_skip(build_schedule(cfg.sampler.schedule), cfg.sampler.t_star)
     assert cfg.denoiser.unet.input_skip == pytest.approx(expected, abs=1e-9)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
-from fastvsr.models.f16_decoder import F16Decoder, F16DecoderConfig
+from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import CogVideoXVAE, SpatioTemporalVAE, VAEConfig, build_vae
 from fastvsr.ops.pixel import channel_copy, fold_copy_into_conv_weight, pixel_shuffle_frames, pixel_unshuffle_frames
 
@@ -47,7 +47,7 @@ def test_from_f8_copies_every_weight(kind):
     assert set(state) == {f"decoder.{k}" for k in f8}
     assert all(torch.equal(state[f"decoder.{k}"], v) for k, v in f8.items())
     assert sum(p.numel() for p in f16.parameters()) == sum(p.numel() for p in vae.decoder.parameters())
-    wide = F16Decoder.from_f8(vae, F16DecoderConfig(expansion="conv1x1"))
+    wide = F16Decoder.from_f8(vae, expansion="conv1x1")
     extra = {k: v for k, v in wide.state_dict().items() if not k.startswith("decoder.")}
     assert {k: tuple(v.shape) for k, v in extra.items()} == {"expand.weight": (8, 2, 1, 1, 1), "expand.bias": (8,)}
     assert all(torch.equal(wide.state_dict()[f"decoder.{k}"], v) for k, v in f8.items())
@@ -79,9 +79,9 @@ def test_conv1x1_expansion_starts_as_the_copy_and_placements_differ(kind, placem
     vae = tiny_vae(kind)
     z = torch.randn(LATENT)
     with torch.no_grad():
-        copy = F16Decoder.from_f8(vae, F16DecoderConfig("copy", placement)).decode(z, clamp=False)
-        conv = F16Decoder.from_f8(vae, F16DecoderConfig("conv1x1", placement)).decode(z, clamp=False)
-        other = F16Decoder.from_f8(vae, F16DecoderConfig("copy", {"after": "before", "before": "after"}[placement]))
+        copy = F16Decoder.from_f8(vae, "copy", placement).decode(z, clamp=False)
+        conv = F16Decoder.from_f8(vae, "conv1x1", placement).decode(z, clamp=False)
+        other = F16Decoder.from_f8(vae, "copy", {"after": "before", "before": "after"}[placement])
         assert (other.decode(z, clamp=False) - copy).abs().max() > 1e-3
     torch.testing.assert_close(conv, copy, atol=1e-5, rtol=0)
 
@@ -89,7 +89,7 @@ def test_conv1x1_expansion_starts_as_the_copy_and_placements_differ(kind, placem
 @pytest.mark.parametrize("kind", KINDS)
 def test_fold_copy_is_exact_and_shrinks_conv_out(kind):
     vae = tiny_vae(kind)
-    f16 = F16Decoder.from_f8(vae, F16DecoderConfig("copy", "before")).eval()
+    f16 = F16Decoder.from_f8(vae, "copy", "before").eval()
     z = torch.randn(1, 4, 5, 1, 2)  # CogVideoX: 2 frame batches, so the (folded) conv_out cache is carried over
     with torch.no_grad():
         before = f16.decode(z, clamp=False)
@@ -103,7 +103,7 @@ def test_fold_copy_is_exact_and_shrinks_conv_out(kind):
 
 @pytest.mark.parametrize("variant", [("copy", "after"), ("conv1x1", "before"), ("conv1x1", "after")])
 def test_fold_copy_refuses_where_not_exact(variant):
-    f16 = F16Decoder.from_f8(tiny_vae("spatiotemporal"), F16DecoderConfig(*variant))
+    f16 = F16Decoder.from_f8(tiny_vae("spatiotemporal"), *variant)
     with pytest.raises(ConfigError, match="exact only") as err:
         f16.fold_copy()
     assert "\n" not in str(err.value)
@@ -113,7 +113,7 @@ def test_fold_copy_refuses_where_not_exact(variant):
 def test_bad_switches_raise_config_errors():
     with pytest.raises(ConfigError, match="expansion"):
         F16Decoder(base_decoder=tiny_vae("spatiotemporal").decoder_spec(), expansion="conv3x3")
-    with pytest.raises(ConfigError, match="unknown VAE kind"):
+    with pytest.raises(ConfigError, match="'vqgan' has no split decoder"):
         F16Decoder(base_kind="vqgan", base_decoder={})
 
 
@@ -122,7 +122,7 @@ def test_bad_switches_raise_config_errors():
     ("cogvideox", ("copy", "before"), True), ("cogvideox", ("copy", "after"), False),
 ])
 def test_save_load_round_trip_is_bit_exact(tmp_path, kind, variant, fold):
-    f16 = F16Decoder.from_f8(tiny_vae(kind), F16DecoderConfig(*variant)).eval()
+    f16 = F16Decoder.from_f8(tiny_vae(kind), *variant).eval()
     if fold:
         f16.fold_copy()
     f16.save_pretrained(tmp_path)
@@ -137,7 +137,7 @@ def test_save_load_round_trip_is_bit_exact(tmp_path, kind, variant, fold):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_gradients_reach_every_weight_and_checkpointing_keeps_them(kind):
-    f16 = F16Decoder.from_f8(tiny_vae(kind), F16DecoderConfig("conv1x1", "after"))
+    f16 = F16Decoder.from_f8(tiny_vae(kind), "conv1x1", "after")
     z = torch.randn(LATENT)
 
     def grads() -> list[torch.Tensor]:
@@ -155,7 +155,7 @@ def test_gradients_reach_every_weight_and_checkpointing_keeps_them(kind):
 
 def test_bf16_encode_and_f16_decode_keep_the_dtype():
     vae = tiny_vae("spatiotemporal").to(torch.bfloat16)
-    f16 = F16Decoder.from_f8(vae, F16DecoderConfig("copy", "before")).fold_copy()
+    f16 = F16Decoder.from_f8(vae, "copy", "before").fold_copy()
     with torch.no_grad():
         z = vae.encode(torch.rand(1, 3, 5, 8, 8, dtype=torch.bfloat16))
         assert z.dtype == torch.bfloat16 and f16.decode(z).dtype == torch.bfloat16

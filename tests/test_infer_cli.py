@@ -1,6 +1,5 @@
 """scripts/infer.py end to end (in-process main()) with a tiny random-weight model saved in tmp_path."""
 
-import importlib.util
 import shutil
 import subprocess
 
@@ -15,25 +14,18 @@ from fastvsr.ops.resize import resize_video
 from fastvsr.pipeline.config import InferConfig
 
 
-def load_script(repo_root):
-    spec = importlib.util.spec_from_file_location("infer_script", repo_root / "scripts" / "infer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def infer(request):
-    return load_script(request.config.rootpath)
+def infer(script):
+    return script("infer")
 
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory, request):
-    from fastvsr.models.vsr import VSRModelConfig, build_vsr_model
+    from fastvsr.models import ModelConfig, build_model
 
     torch.manual_seed(0)
-    cfg = load_config(VSRModelConfig, [request.config.rootpath / "configs" / "models" / "fastvsr_tiny.yaml"])
-    return build_vsr_model(cfg).save_pretrained(tmp_path_factory.mktemp("model") / "tiny")
+    cfg = load_config(ModelConfig, [request.config.rootpath / "configs" / "models" / "fastvsr_tiny.yaml"])
+    return build_model(cfg).save_pretrained(tmp_path_factory.mktemp("model") / "tiny")
 
 
 def run_cli(infer, argv, capsys):

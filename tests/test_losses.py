@@ -7,6 +7,7 @@ import torch
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, WeightsMissingError
+from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.losses import (
     BackboneWeights,
     LowerBoundConfig,
@@ -14,7 +15,6 @@ from fastvsr.losses import (
     LPIPSLoss,
     ReconstructionLoss,
     ReconstructionLossConfig,
-    bicubic_rescale,
     build_perceptual,
     floor_needed,
     frame_difference_l1,

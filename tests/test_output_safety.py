@@ -1,7 +1,6 @@
 """Outputs never replace anything but themselves: folders, inputs inside outputs, links, stale temporaries,
 signals (fastvsr.atomic, fastvsr.cli and the scripts that write through them)."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -19,20 +18,13 @@ from fastvsr.data.video import probe_video, read_video, write_video
 from fastvsr.errors import OutputError
 
 
-def load_script(repo_root, name):
-    spec = importlib.util.spec_from_file_location(f"{name}_script", repo_root / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory, request):
-    from fastvsr.models.vsr import VSRModelConfig, build_vsr_model
+    from fastvsr.models import ModelConfig, build_model
 
     torch.manual_seed(0)
-    cfg = load_config(VSRModelConfig, [request.config.rootpath / "configs" / "models" / "fastvsr_tiny.yaml"])
-    return build_vsr_model(cfg).save_pretrained(tmp_path_factory.mktemp("model") / "tiny")
+    cfg = load_config(ModelConfig, [request.config.rootpath / "configs" / "models" / "fastvsr_tiny.yaml"])
+    return build_model(cfg).save_pretrained(tmp_path_factory.mktemp("model") / "tiny")
 
 
 @pytest.fixture
@@ -144,8 +136,8 @@ def test_stale_temporaries_of_killed_runs_are_removed_by_the_next_write(tmp_path
 
 # -- the scripts ---------------------------------------------------------------------------------------
 
-def test_infer_into_the_inputs_own_folder_keeps_everything_in_it(repo_root, tiny_model_dir, small_clip, capsys):
-    infer = load_script(repo_root, "infer")
+def test_infer_into_the_inputs_own_folder_keeps_everything_in_it(script, tiny_model_dir, small_clip, capsys):
+    infer = script("infer")
     folder = small_clip.parent
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     argv = ["--input", str(small_clip), "--output", str(folder), "--overwrite", "--model", str(tiny_model_dir),
@@ -157,9 +149,9 @@ def test_infer_into_the_inputs_own_folder_keeps_everything_in_it(repo_root, tiny
     assert probe_video(folder / "clip_x2.mp4").num_frames == 3
 
 
-def test_infer_frame_folders_are_replaced_only_when_fastvsr_wrote_them(repo_root, tiny_model_dir, small_clip,
+def test_infer_frame_folders_are_replaced_only_when_fastvsr_wrote_them(script, tiny_model_dir, small_clip,
                                                                        capsys):
-    infer = load_script(repo_root, "infer")
+    infer = script("infer")
     out = small_clip.parent.parent / "frames_out"
     argv = ["--input", str(small_clip), "--output", str(out), "--model", str(tiny_model_dir), "--scale", "1",
             "--quiet"]
@@ -172,8 +164,8 @@ def test_infer_frame_folders_are_replaced_only_when_fastvsr_wrote_them(repo_root
     assert (out / "keep.txt").read_text() == "mine"
 
 
-def test_degrade_into_the_inputs_own_folder_keeps_everything_in_it(repo_root, small_clip, capsys):
-    degrade = load_script(repo_root, "degrade")
+def test_degrade_into_the_inputs_own_folder_keeps_everything_in_it(script, small_clip, capsys):
+    degrade = script("degrade")
     folder = small_clip.parent
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert degrade.main(["--input", str(small_clip), "--output", str(folder), "--overwrite", "--mode",
@@ -184,10 +176,10 @@ def test_degrade_into_the_inputs_own_folder_keeps_everything_in_it(repo_root, sm
     assert probe_video(folder / "clip_lr.mp4").width == 80
 
 
-def test_sigterm_stops_like_sigint_and_leaves_nothing(repo_root, tiny_model_dir, small_clip, capsys, monkeypatch):
+def test_sigterm_stops_like_sigint_and_leaves_nothing(script, tiny_model_dir, small_clip, capsys, monkeypatch):
     import fastvsr.pipeline.files as files
 
-    infer = load_script(repo_root, "infer")
+    infer = script("infer")
     real_stream = files.restore_stream
 
     def terminated_stream(*args, **kwargs):

@@ -1,12 +1,10 @@
 """The inference pipeline (fastvsr.pipeline) on small stand-in models that follow the model contract.
 
-The stand-in encodes by space-to-depth (pixel unshuffle by f_enc, frames packed k_t per latent frame, first
-frame alone), restores with the identity and decodes by the inverse plus a nearest upsample f_dec / f_enc.
-It has no spatial or temporal context, so chunked and tiled restoration must equal whole-video restoration
-exactly, and the pipeline output must be nearest(bilinear(lr)).
+The stand-in is a :class:`VSRModel` kind whose VAE encodes by space-to-depth (pixel unshuffle by f_enc, frames
+packed k_t per latent frame, first frame alone), whose restore is the identity and whose decoder is the inverse
+plus a nearest upsample f_dec / f_enc. It has no spatial or temporal context, so chunked and tiled restoration
+must equal whole-video restoration exactly, and the pipeline output must be nearest(bilinear(lr)).
 """
-
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -17,46 +15,67 @@ from torch import nn
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, InputError
+from fastvsr.models import RestoreContext, VSRModel
 from fastvsr.ops.resize import resize_video, upscale_lr
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.restore import restore_stream, restore_video
 
 
-class SpaceToDepthModel(nn.Module):
-    """Contract-following stand-in: decode(restore(encode(x))) == nearest upsample of x by f_dec / f_enc."""
+class SpaceToDepthVAE(nn.Module):
+    """``encode``: space-to-depth by ``spatial_factor`` with ``temporal_factor`` frames per latent frame."""
 
-    def __init__(self, f_enc: int = 8, f_dec: int = 16, latent_multiple: int = 2, frame_multiple: int = 4,
-                 offset_per_call: float = 0.0, noise: float = 0.0):
+    def __init__(self, spatial_factor: int, temporal_factor: int) -> None:
         super().__init__()
-        self.vae = SimpleNamespace(spatial_factor=f_enc, temporal_factor=frame_multiple)
-        self.decoder = SimpleNamespace(spatial_factor=f_dec)
-        self.pixel_multiple = f_enc * latent_multiple
-        self.frame_multiple = frame_multiple
-        self.offset_per_call, self.noise, self.calls = offset_per_call, noise, 0
+        self.spatial_factor, self.temporal_factor, self.frame_multiple = spatial_factor, temporal_factor, temporal_factor
         self.scale_param = nn.Parameter(torch.ones(()))  # so .to(dtype) has something to cast
 
-    def input_upscale(self, scale: int) -> float:
-        return scale * self.vae.spatial_factor / self.decoder.spatial_factor
-
-    def encode(self, video: torch.Tensor) -> torch.Tensor:
+    def encode(self, video: torch.Tensor, sample: bool = False, generator=None) -> torch.Tensor:
         b, c, t, h, w = video.shape
-        k, f = self.frame_multiple, self.vae.spatial_factor
-        assert (t - 1) % k == 0 and h % self.pixel_multiple == 0 and w % self.pixel_multiple == 0, video.shape
+        k, f = self.temporal_factor, self.spatial_factor
+        assert (t - 1) % k == 0 and h % f == 0 and w % f == 0, video.shape
         frames = torch.cat([video[:, :, :1].expand(-1, -1, k - 1, -1, -1), video], dim=2)  # (b, c, k*(n+1), h, w)
         z = rearrange(frames, "b c (n k) (h f1) (w f2) -> b (c k f1 f2) n h w", k=k, f1=f, f2=f)
         return z * self.scale_param
 
-    def restore(self, z: torch.Tensor, steps: int = 1) -> torch.Tensor:
-        self.calls += 1
-        return z + self.offset_per_call * self.calls + self.noise * torch.randn_like(z)
+
+class DepthToSpaceDecoder(nn.Module):
+    """The inverse of :class:`SpaceToDepthVAE` plus a nearest upsample to ``spatial_factor``."""
+
+    def __init__(self, vae: SpaceToDepthVAE, spatial_factor: int) -> None:
+        super().__init__()
+        self.vae_factor, self.temporal_factor, self.spatial_factor = vae.spatial_factor, vae.temporal_factor, spatial_factor
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        k, f = self.frame_multiple, self.vae.spatial_factor
+        k, f = self.temporal_factor, self.vae_factor
         frames = rearrange(z, "b (c k f1 f2) n h w -> b c (n k) (h f1) (w f2)", k=k, f1=f, f2=f)[:, :, k - 1:]
-        r = self.decoder.spatial_factor // f
         b = frames.shape[0]
-        up = F.interpolate(rearrange(frames, "b c t h w -> (b t) c h w"), scale_factor=r, mode="nearest")
+        up = F.interpolate(rearrange(frames, "b c t h w -> (b t) c h w"), scale_factor=self.spatial_factor // f,
+                           mode="nearest")
         return rearrange(up, "(b t) c h w -> b c t h w", b=b)
+
+
+class LatentGrid(nn.Module):
+    """A denoiser stand-in that only states the latent grid's multiples (restore never calls it)."""
+
+    def __init__(self, latent_multiple: int) -> None:
+        super().__init__()
+        self.latent_multiple, self.temporal_latent_multiple = latent_multiple, 1
+
+
+class SpaceToDepthModel(VSRModel):
+    """Contract-following stand-in: decode(restore(encode(x))) == nearest upsample of x by f_dec / f_enc."""
+
+    kind = "space_to_depth_test"
+
+    def __init__(self, f_enc: int = 8, f_dec: int = 16, latent_multiple: int = 2, frame_multiple: int = 4,
+                 offset_per_call: float = 0.0, noise: float = 0.0):
+        vae = SpaceToDepthVAE(f_enc, frame_multiple)
+        super().__init__(vae, LatentGrid(latent_multiple), DepthToSpaceDecoder(vae, f_dec))
+        self.offset_per_call, self.noise, self.calls = offset_per_call, noise, 0
+
+    def restore(self, z: torch.Tensor, steps: int | None = None, context: RestoreContext | None = None) -> torch.Tensor:
+        self.calls += 1
+        return z + self.offset_per_call * self.calls + self.noise * torch.randn_like(z)
 
 
 def expected_output(model: SpaceToDepthModel, lr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -91,7 +110,7 @@ class ContextModel(SpaceToDepthModel):
     """Stand-in with spatial context: a 5x5 box blur (zero padding) before encoding, so a tile's border pixels
     differ from the whole-frame result the way a real encoder's receptive field makes them differ."""
 
-    def encode(self, video: torch.Tensor) -> torch.Tensor:
+    def encode(self, video: torch.Tensor, sample: bool = False, generator=None) -> torch.Tensor:
         b = video.shape[0]
         frames = rearrange(video, "b c t h w -> (b t) c h w")
         blurred = box_blur(frames, 5, border_type="constant")

@@ -3,9 +3,8 @@ training forward, and the pixel phase runs with a perceptual term."""
 
 import torch
 
-from fastvsr.models.vsr import VSRModel
-from fastvsr.ops.resize import upscale_lr
-from fastvsr.train.diffusion import DiffusionTrainConfig, restore, train_diffusion
+from fastvsr.models import VSRModel
+from fastvsr.train.diffusion import DiffusionTrainConfig, restore_lq, train_diffusion
 from tests.train_helpers import _one_thread_fresh_accelerator, mean, tiny_config, train_scalars  # noqa: F401
 
 
@@ -21,11 +20,11 @@ def test_latent_then_pixel_phase_and_export_matches_training_forward(sample_clip
     assert summary["step"] == 12 and "psnr" in summary["validation"]
 
     model = VSRModel.from_pretrained(tmp_path / "export")
-    assert model.kind == "fastvsr_f16" and model.input_upscale(4) == 2
+    assert model.kind == "fastvsr" and model.input_upscale(4) == 2
     lq = torch.rand(1, 3, 5, 8, 8)
     with torch.no_grad():
-        trained_path = model.decode(restore(model, model.denoiser, lq, scale=4))
-        inference_path = model(upscale_lr(lq, 2))
+        trained_path = model.decode(restore_lq(model, model.denoiser, lq, scale=4))
+        inference_path = model(lq, 4)
     assert trained_path.shape == (1, 3, 5, 32, 32)
     assert torch.equal(trained_path, inference_path)  # training supervises exactly the inference forward
 

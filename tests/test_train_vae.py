@@ -13,6 +13,7 @@ from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import load_vae
 from fastvsr.train.ablation import ablate_lower_bound
 from fastvsr.train.vae import VAETrainConfig, train_vae
+from tests.conftest import load_script
 from tests.train_helpers import _one_thread_fresh_accelerator, tiny_config, train_scalars  # noqa: F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,7 +48,7 @@ def test_stage0_loss_falls_and_exports_a_vae(f8_export, sample_clip):
 
 
 def test_stage1_lower_bound_is_logged_and_loss_falls(f8_export, sample_clip, tmp_path):
-    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"vae_weights={f8_export[0]}/export",
+    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"model.vae.pretrained={f8_export[0]}/export",
                       "train.max_steps=10", "lower_bound.weight=2.0", "train.gradient_checkpointing=true")
     summary = train_vae(cfg)
     lam = [v for _, v in train_scalars(tmp_path, "train/lambda")]
@@ -71,7 +72,7 @@ def test_stage1_computes_the_floor_only_where_the_loss_or_the_log_needs_it(f8_ex
     calls = []
     real_floor = vae_module.interpolation_floor
     monkeypatch.setattr(vae_module, "interpolation_floor", lambda x: calls.append(x.shape) or real_floor(x))
-    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"vae_weights={f8_export[0]}/export",
+    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"model.vae.pretrained={f8_export[0]}/export",
                       "train.max_steps=10", "train.log_every=4", "train.validate_every=0",
                       "train.validate_at_start=false", "lower_bound.anneal_fraction=0.2")
     train_vae(cfg)
@@ -83,7 +84,7 @@ def test_stage1_computes_the_floor_only_where_the_loss_or_the_log_needs_it(f8_ex
 def test_stage1_resume_is_bit_exact(f8_export, sample_clip, tmp_path):
     from accelerate.state import AcceleratorState
 
-    args = (f"vae_weights={f8_export[0]}/export", "train.max_steps=4", "lower_bound.mode=hinge")
+    args = (f"model.vae.pretrained={f8_export[0]}/export", "train.max_steps=4", "lower_bound.mode=hinge")
     straight = train_vae(tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path / "a", *args))
     AcceleratorState._reset_state(True)
     train_vae(tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path / "b", *args, "train.max_steps=2"))
@@ -94,7 +95,7 @@ def test_stage1_resume_is_bit_exact(f8_export, sample_clip, tmp_path):
 
 
 def test_ablation_compares_modes_and_writes_a_figure(f8_export, sample_clip, tmp_path):
-    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"vae_weights={f8_export[0]}/export",
+    cfg = tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, f"model.vae.pretrained={f8_export[0]}/export",
                       "train.max_steps=3")
     results = ablate_lower_bound(cfg, tmp_path / "ablation.png")
     assert set(results) == {"off", "annealed", "hinge"}
@@ -109,8 +110,7 @@ def test_ablation_compares_modes_and_writes_a_figure(f8_export, sample_clip, tmp
 
 
 def test_script_reports_config_errors_in_one_line(capsys):
-    sys.path.insert(0, os.path.join(REPO, "scripts"))
-    import train_vae as script
+    script = load_script("train_vae")
 
     from fastvsr.cli import run_main
 
@@ -152,7 +152,7 @@ def test_stage0_decodes_a_posterior_sample_or_its_mean(sample_posterior):
 
 
 def test_stage1_encoder_input_is_the_paper_downscale_or_the_inference_lr():
-    from fastvsr.losses import bicubic_rescale
+    from fastvsr.ops.resize import bicubic_rescale
     from fastvsr.models.vae.shortcut import pixels_to_latent
     from fastvsr.train.vae import f16_encoder_input
 

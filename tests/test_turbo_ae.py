@@ -8,21 +8,14 @@ from diffusers import AutoencoderKLLTXVideo
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, InputError, WeightsMissingError
-from fastvsr.models.turbo import (
-    LTXVideoVAE,
-    PatchifiedVAE,
-    TurboAEConfig,
-    build_turbo_ae,
-    build_turbo_model,
-    load_turbo_ae,
-    patchify,
-    unpatchify,
-)
+from fastvsr.models import build_model
+from fastvsr.models.vae import LTXVideoVAE, PatchifiedVAE, VAEConfig, build_vae, load_vae
+from fastvsr.ops.pixel import pixel_shuffle_frames, pixel_unshuffle_frames
 from fastvsr.train.turbo import TurboTrainConfig
 
 CONFIGS = Path(__file__).parent.parent / "configs" / "turbovsr"
-TINY = TurboAEConfig(block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=6, norm_num_groups=2,
-                     scaling_factor=2.0, shift_factor=0.1)
+TINY = VAEConfig(kind="patchified", block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=6,
+                 temporal_factor=8, patch_size=4, norm_num_groups=2, scaling_factor=2.0, shift_factor=0.1)
 TINY_LTX = dict(latent_channels=8, block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8),
                 layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1, 1), scaling_factor=0.5)
 
@@ -30,15 +23,16 @@ TINY_LTX = dict(latent_channels=8, block_out_channels=(8, 8, 8, 8), decoder_bloc
 @pytest.fixture(scope="module")
 def ae() -> PatchifiedVAE:
     torch.manual_seed(0)
-    return build_turbo_ae(TINY).eval()
+    return build_vae(TINY).eval()
 
 
-def test_patchify_is_invertible_and_groups_pixel_patches():
+def test_the_patchify_is_space_to_depth_and_the_encoder_reads_it(ae):
     x = torch.arange(2 * 3 * 1 * 8 * 8, dtype=torch.float32).reshape(2, 3, 1, 8, 8)
-    p = patchify(x, 4)
+    p = pixel_unshuffle_frames(x, 4)
     assert p.shape == (2, 48, 1, 2, 2)
     assert torch.equal(p[0, :16, 0, 0, 0], x[0, 0, 0, :4, :4].flatten())  # channel 0's top-left 4x4 patch
-    assert torch.equal(unpatchify(p, 4), x)
+    assert torch.equal(pixel_shuffle_frames(p, 4), x)
+    assert ae.encoder.conv_in.in_channels == 48
 
 
 @pytest.mark.parametrize("frames", [1, 9, 17])
@@ -78,32 +72,36 @@ def test_first_frame_latent_is_causal(ae):
 
 def test_save_load_round_trip(ae, tmp_path):
     ae.save_pretrained(tmp_path / "ae")
-    loaded = load_turbo_ae("patchified", tmp_path / "ae").eval()
+    loaded = load_vae("patchified", tmp_path / "ae").eval()
     assert isinstance(loaded, PatchifiedVAE) and loaded.config.patch_size == 4
     video = torch.rand(1, 3, 9, 32, 64)
     with torch.no_grad():
         assert torch.equal(loaded.encode(video), ae.encode(video))
     with pytest.raises(WeightsMissingError, match="missing config.json"):
-        load_turbo_ae("patchified", tmp_path)
+        load_vae("patchified", tmp_path)
 
 
 def test_paper_configs_have_the_ltx_video_geometry():
     cfg = load_config(TurboTrainConfig, [CONFIGS / "flow_paper.yaml"])
-    assert cfg.model.ae.spatial_factor == 32 and cfg.model.ae.latent_channels == 128
-    model = build_turbo_model(cfg.model, device="meta")
+    assert cfg.model.vae.spatial_factor == 32 and cfg.model.vae.latent_channels == 128
+    model = build_model(cfg.model, device="meta")
     assert (model.vae.spatial_factor, model.vae.temporal_factor, model.vae.latent_channels) == (32, 8, 128)
     assert model.vae.encoder.conv_in.in_channels == 48  # 3 x 4 x 4 patch channels
-    assert model.denoiser.config.cond_channels == 129  # LR latent + first-frame mask
-    assert model.frame_multiple == 8 and model.pixel_multiple == 64
+    assert model.denoiser.config.in_channels == 128 + 129  # z_t + LR latent + first-frame mask
+    assert model.frame_multiple == 8 and model.pixel_multiple == 32
     ltx = load_config(TurboTrainConfig, [CONFIGS / "flow_paper_ltx.yaml"])
-    assert ltx.model.ae.kind == "ltx" and ltx.model.ae.pretrained
+    assert ltx.model.vae.kind == "ltx" and ltx.model.vae.pretrained
     shortcut = load_config(TurboTrainConfig, [CONFIGS / "shortcut_paper.yaml"])
     assert shortcut.stage == "shortcut" and shortcut.shortcut.finest_steps == 128
 
 
 def test_config_errors_are_one_line():
-    with pytest.raises(ConfigError, match="ae.kind=ltx needs ae.pretrained"):
+    with pytest.raises(ConfigError, match="vae.kind=ltx needs vae.pretrained"):
+        load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["model.vae.kind=ltx"])
+    with pytest.raises(ConfigError, match="key 'model.ae' moved: the autoencoder is model.vae"):
         load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["model.ae.kind=ltx"])
+    with pytest.raises(ConfigError, match="key 'ae_weights' moved: a local AE folder is model.vae.pretrained"):
+        load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["ae_weights=x"])
     with pytest.raises(ConfigError, match="data.num_frames must be k\\*8\\+1"):
         load_config(TurboTrainConfig, [CONFIGS / "flow_tiny.yaml"], ["data.num_frames=8"])
     with pytest.raises(ConfigError, match="init_from"):
@@ -126,7 +124,7 @@ def ltx_folder(tmp_path_factory) -> Path:
 
 def test_ltx_adapter_matches_diffusers_and_normalises_latents(ltx_folder):
     ref = AutoencoderKLLTXVideo.from_pretrained(ltx_folder).eval()
-    vae = load_turbo_ae("ltx", ltx_folder).eval()
+    vae = load_vae("ltx", ltx_folder).eval()
     assert isinstance(vae, LTXVideoVAE)
     assert (vae.spatial_factor, vae.temporal_factor, vae.frame_multiple, vae.latent_channels) == (32, 8, 8, 8)
     video = torch.rand(1, 3, 9, 64, 32)
@@ -144,7 +142,7 @@ def test_ltx_adapter_matches_diffusers_and_normalises_latents(ltx_folder):
 
 
 def test_ltx_kind_builds_from_a_local_folder_only(ltx_folder, tmp_path):
-    cfg = TurboAEConfig(kind="ltx", pretrained=str(ltx_folder))
-    assert isinstance(build_turbo_ae(cfg), LTXVideoVAE)
+    cfg = VAEConfig(kind="ltx", pretrained=str(ltx_folder))
+    assert isinstance(build_vae(cfg), LTXVideoVAE)
     with pytest.raises(WeightsMissingError, match="does not exist"):
-        build_turbo_ae(TurboAEConfig(kind="ltx", pretrained=str(tmp_path / "nowhere")))
+        build_vae(VAEConfig(kind="ltx", pretrained=str(tmp_path / "nowhere")))

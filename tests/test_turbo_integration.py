@@ -8,18 +8,20 @@ from fastvsr.bench.config import BenchConfig
 from fastvsr.bench.run import count_variants
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
-from fastvsr.models.turbo import LTXDiTConfig, LTXDiTDenoiser, PatchifiedVAE
-from fastvsr.models.vae import VAEConfig, build_vae, load_vae
+from fastvsr.models.denoisers import LTXDiTConfig, LTXDiTDenoiser
+from fastvsr.models.vae import PatchifiedVAE, VAEConfig, build_vae, load_vae
 from fastvsr.ops.pad import pad_to_multiple
 from fastvsr.train.vae import VAETrainConfig, train_vae
 from tests.train_helpers import _one_thread_fresh_accelerator, tiny_config, train_scalars  # noqa: F401
 
 TINY_BENCH = "configs/bench/tiny.yaml"
-TINY_DIT = "turbo.ltx_dit={num_layers: 1, num_attention_heads: 2, attention_head_dim: 8, caption_channels: 16}"
+TINY_DIT = ("kind: ltx_dit, ltx: {num_layers: 1, num_attention_heads: 2, attention_head_dim: 8, "
+            "caption_channels: 16}")
 
 
 def _turbo_rows(*overrides: str) -> dict:
-    cfg = load_config(BenchConfig, [TINY_BENCH], ["variants=[turbovsr,turbovsr_4step]", *overrides])
+    cfg = load_config(BenchConfig, [TINY_BENCH], list(overrides))
+    cfg.models = {name: model for name, model in cfg.models.items() if name.startswith("turbovsr")}
     return count_variants(cfg)
 
 
@@ -28,14 +30,15 @@ def test_bench_turbovsr_rows_count_tokens_and_steps():
     one, four = rows["turbovsr"], rows["turbovsr_4step"]
     # 2 x 9 frames of 32x32 -> x4 = 128x128 pixels -> 32x32x8 latent 8 x 2 x 4 x 4, one UNet position per cell
     assert one.encoder_input == (9, 128, 128) and one.latent == (8, 2, 4, 4) and one.tokens == 2 * 4 * 4
-    assert one.label == "x4 upscale, f32 AE, 1+1 steps" and four.label.endswith("4+4 steps")
+    assert one.label == "x4 upscale, f32 decode, 1 step per pass (first frame, then clip)"
+    assert four.label.endswith("4 steps per pass (first frame, then clip)")
     assert one.output == (9, 128, 128)
     assert four.macs["denoise"].total == pytest.approx(4 * one.macs["denoise"].total, rel=1e-6)
     assert four.macs["encode"] == one.macs["encode"] and four.macs["decode"] == one.macs["decode"]
 
 
 def test_bench_turbovsr_with_ltx_dit_counts_attention():
-    rows = _turbo_rows(TINY_DIT)
+    rows = _turbo_rows(*(f"models.{name}.denoiser={{{TINY_DIT}}}" for name in ("turbovsr", "turbovsr_4step")))
     one = rows["turbovsr"]
     denoise = one.macs["denoise"]
     assert one.tokens == 32 and denoise.attention > 0 and denoise.total > denoise.attention
@@ -44,8 +47,8 @@ def test_bench_turbovsr_with_ltx_dit_counts_attention():
 
 def test_ltx_dit_adapter_maps_latents_to_latents():
     torch.manual_seed(0)
-    dit = LTXDiTDenoiser(LTXDiTConfig(num_layers=1, num_attention_heads=2, attention_head_dim=8, caption_channels=16),
-                         latent_channels=4, cond_channels=5)
+    dit = LTXDiTDenoiser.from_config(LTXDiTConfig(num_layers=1, num_attention_heads=2, attention_head_dim=8,
+                                                  caption_channels=16), latent_channels=4, cond_channels=5)
     z, cond = torch.randn(2, 4, 2, 3, 5), torch.randn(2, 5, 2, 3, 5)
     out = dit(z, torch.tensor([500.0, 10.0]), cond)
     assert out.shape == z.shape and torch.isfinite(out).all()
@@ -79,13 +82,13 @@ def test_train_vae_trains_the_turbovsr_ae(tmp_path, sample_clip):
 
 
 def _tiny_turbo_model():
-    from fastvsr.models.turbo import TurboVSRConfig, build_turbo_model
+    from fastvsr.models import ModelConfig, build_model
 
-    cfg = load_config(TurboVSRConfig, [], [
-        "ae={block_out_channels: [8, 8, 8, 8], latent_channels: 4, norm_num_groups: 4, scaling_factor: 4.0}",
+    cfg = load_config(ModelConfig, ["configs/models/turbovsr_tiny.yaml"], [
+        "vae={block_out_channels: [8, 8, 8, 8], latent_channels: 4, norm_num_groups: 4, scaling_factor: 4.0}",
         "denoiser.unet={block_out_channels: [8, 16], norm_num_groups: 4}", "sampler.steps=1"])
     torch.manual_seed(0)
-    return build_turbo_model(cfg).eval()
+    return build_model(cfg).eval()
 
 
 def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame():
@@ -99,9 +102,9 @@ def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame()
     seen = []
     restore = model.restore
 
-    def recording_restore(z, steps=None, z_first=None):
-        seen.append(z_first)
-        return restore(z, steps=steps, z_first=z_first)
+    def recording_restore(z, steps=None, context=None):
+        seen.append(context.z_first)
+        return restore(z, steps, context)
 
     first_chunk = restore_video(model, video[:, :, :9], load_config(InferConfig, [], settings))
     model.restore = recording_restore
@@ -117,15 +120,15 @@ def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame()
     assert not torch.allclose(chained[:, :, 9:], independent[:, :, 9:])
 
 
-def test_chain_first_frame_needs_overlap_and_a_turbovsr_model():
-    from fastvsr.models.vsr import VSRModel
+def test_chain_first_frame_needs_overlap_and_a_model_that_conditions_on_the_first_frame():
+    from fastvsr.models.kinds.fastvsr import FastVSRModel
     from fastvsr.pipeline.config import InferConfig
     from fastvsr.pipeline.restore import restore_video
 
     with pytest.raises(ConfigError, match="chunk_overlap >= 1"):
         load_config(InferConfig, [], ["chain_first_frame=true", "chunk_overlap=0"])
     turbo = _tiny_turbo_model()
-    plain = VSRModel(turbo.vae, turbo.denoiser, None, turbo.sampler)
+    plain = FastVSRModel(turbo.vae, turbo.denoiser, None, turbo.sampler)
     cfg = load_config(InferConfig, [], ["chain_first_frame=true", "scale=2", "tile=0", "device=cpu"])
-    with pytest.raises(ConfigError, match="TurboVSR model"):
+    with pytest.raises(ConfigError, match="conditions on the first frame"):
         restore_video(plain, torch.rand(1, 3, 9, 16, 16), cfg)

@@ -6,28 +6,25 @@ import pytest
 import torch
 
 from fastvsr.config import load_config
+from fastvsr.errors import WeightsMissingError
 from fastvsr.diffusion import FlowSchedule, ScheduleConfig, shortcut_sample
 from fastvsr.diffusion.factorized import FirstFrameConditioned, factorized_restore, first_frame_condition
-from fastvsr.models import VSRModel, build_vsr_model
-from fastvsr.models.denoisers import DenoiserConfig, UNetDenoiserConfig
-from fastvsr.models.turbo import (
-    TurboAEConfig,
-    TurboVSRConfig,
-    TurboVSRModel,
-    add_step_size_embedding,
-    build_turbo_model,
-    load_restoration_model,
-    uses_step_size,
-)
-from fastvsr.models.vsr import VSRModelConfig
+from fastvsr.diffusion.sampler import SamplerConfig
+from fastvsr.models import DecoderConfig, ModelConfig, VAEConfig, build_model, load_model
+from fastvsr.models.denoisers import DenoiserConfig, UNetDenoiserConfig, add_step_size_embedding, uses_step_size
+from fastvsr.models.kinds.fastvsr import FastVSRModel
+from fastvsr.models.kinds.turbovsr import TurboVSRModel
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.restore import restore_video
 from fastvsr.train.turbo import bootstrap_targets, shortcut_times
 
 SCHEDULE = FlowSchedule(ScheduleConfig(kind="flow"))
-TINY = TurboVSRConfig(
-    ae=TurboAEConfig(block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=4, norm_num_groups=2),
+TINY = ModelConfig(
+    kind="turbovsr", decoder=DecoderConfig(kind="vae"),
+    vae=VAEConfig(kind="patchified", block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=4,
+                  temporal_factor=8, patch_size=4, norm_num_groups=2),
     denoiser=DenoiserConfig(unet=UNetDenoiserConfig(block_out_channels=(8, 16), norm_num_groups=4)),
+    sampler=SamplerConfig(schedule=ScheduleConfig(kind="flow"), steps=4, t_star=1000.0),
 )
 
 
@@ -46,7 +43,7 @@ class Recorder:
 @pytest.fixture(scope="module")
 def model() -> TurboVSRModel:
     torch.manual_seed(0)
-    m = build_turbo_model(TINY).eval()
+    m = build_model(TINY).eval()
     m.denoiser = add_step_size_embedding(m.denoiser).eval()
     torch.nn.init.normal_(m.denoiser.embedding.step_embedding.linear_2.weight, std=0.1)  # d matters
     return m
@@ -83,9 +80,9 @@ def test_image_sr_is_the_first_task_and_equals_the_videos_first_frame(model):
     image = video[:, :, :1]
     with torch.no_grad():
         torch.manual_seed(3)
-        sr_video = model(video, steps=2)
+        sr_video = model(video, 1, steps=2)
         torch.manual_seed(3)
-        sr_image = model(image, steps=2)
+        sr_image = model(image, 1, steps=2)
     assert sr_image.shape == (1, 3, 1, 64, 64) and sr_video.shape == video.shape
     torch.testing.assert_close(sr_image[:, :, 0], sr_video[:, :, 0], atol=1e-5, rtol=1e-5)
 
@@ -134,7 +131,7 @@ def test_shortcut_times_lie_on_their_grids():
 
 def test_conversion_adds_a_zero_step_size_embedding_that_changes_nothing():
     torch.manual_seed(0)
-    flow = build_turbo_model(TINY).denoiser.eval()
+    flow = build_model(TINY).denoiser.eval()
     assert not uses_step_size(flow)
     shortcut = add_step_size_embedding(flow).eval()
     assert uses_step_size(shortcut)
@@ -147,18 +144,20 @@ def test_conversion_adds_a_zero_step_size_embedding_that_changes_nothing():
 
 def test_bundle_save_load_and_loader_dispatch(model, tmp_path):
     model.save_pretrained(tmp_path / "turbo")
-    loaded = load_restoration_model(tmp_path / "turbo").eval()
+    loaded = load_model(tmp_path / "turbo").eval()
     assert isinstance(loaded, TurboVSRModel) and loaded.sampler == model.sampler and uses_step_size(loaded.denoiser)
     video = torch.rand(1, 3, 9, 64, 64)
     with torch.no_grad():
         torch.manual_seed(1)
-        a = model(video)
+        a = model(video, 1)
         torch.manual_seed(1)
-        b = loaded(video)
+        b = loaded(video, 1)
     torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-    fastvsr_cfg = load_config(VSRModelConfig, [Path(__file__).parent.parent / "configs/models/fastvsr_tiny.yaml"])
-    build_vsr_model(fastvsr_cfg).save_pretrained(tmp_path / "fastvsr")
-    assert isinstance(load_restoration_model(tmp_path / "fastvsr"), VSRModel)
+    fastvsr_cfg = load_config(ModelConfig, [Path(__file__).parent.parent / "configs/models/fastvsr_tiny.yaml"])
+    build_model(fastvsr_cfg).save_pretrained(tmp_path / "fastvsr")
+    assert isinstance(load_model(tmp_path / "fastvsr"), FastVSRModel)
+    with pytest.raises(WeightsMissingError, match="holds a fastvsr model, not a turbovsr model"):
+        TurboVSRModel.from_pretrained(tmp_path / "fastvsr")
 
 
 def test_pipeline_restores_video_and_image_with_the_turbo_bundle(model):

@@ -11,28 +11,26 @@ from accelerate.utils import set_seed
 from fastvsr.cli import run_main
 from fastvsr.config import load_config
 from fastvsr.diffusion import FlowSchedule
-from fastvsr.models.turbo import TurboVSRModel, uses_step_size
+from fastvsr.models import RestoreContext
+from fastvsr.models.denoisers import uses_step_size
+from fastvsr.models.kinds.turbovsr import TurboVSRModel
 from fastvsr.train.data import build_train_dataset
 from fastvsr.train.turbo import (
     TurboTrainConfig,
-    build_turbo_parts,
+    build_turbo_model,
     encode_pair,
     prepare_batch,
     student_loss,
     with_bootstrap_targets,
 )
+from tests.conftest import load_script
 
 REPO = Path(__file__).parent.parent
 SCRIPT_PATH = REPO / "scripts" / "train_turbo.py"
 
 
 def _script_main():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("train_turbo", SCRIPT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_script("train_turbo").main
 
 
 def _config(name: str, clip: Path, out: Path, *overrides: str) -> tuple[list[str], TurboTrainConfig]:
@@ -41,11 +39,11 @@ def _config(name: str, clip: Path, out: Path, *overrides: str) -> tuple[list[str
     return argv, load_config(TurboTrainConfig, [argv[1]], argv[2:])
 
 
-def held_out_latents(ae, cfg: TurboTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def held_out_latents(model, cfg: TurboTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """``(z_lr, z_hr)`` of four fixed training clips."""
     dataset = build_train_dataset(cfg.data)
     items = [dataset[i] for i in range(4)]
-    return encode_pair(ae, torch.stack([x["lq"] for x in items]), torch.stack([x["gt"] for x in items]),
+    return encode_pair(model, torch.stack([x["lq"] for x in items]), torch.stack([x["gt"] for x in items]),
                        cfg.data.degradation.scale)
 
 
@@ -78,10 +76,10 @@ def runs(tmp_path_factory):
     for name, extra in (("flow_tiny", ()), ("shortcut_tiny", (f"init_from={root / 'flow_tiny' / 'export'}",))):
         argv, cfg = _config(name, clip, root / name, *extra)
         set_seed(cfg.train.seed)  # what setup_accelerator does before building
-        ae, start = build_turbo_parts(cfg)
+        start = build_turbo_model(cfg)
         assert main(argv) == 0
         AcceleratorState._reset_state(True)
-        out[name] = dict(cfg=cfg, latents=held_out_latents(ae, cfg), start=start, run=root / name,
+        out[name] = dict(cfg=cfg, latents=held_out_latents(start, cfg), start=start.denoiser, run=root / name,
                          end=TurboVSRModel.from_pretrained(root / name / "export").eval())
     return out
 
@@ -115,7 +113,8 @@ def test_shortcut_export_samples_in_one_and_four_steps(runs):
     lr = torch.rand(1, 3, 9, 64, 64)
     with torch.no_grad():
         z = model.encode(lr)
-        restored = {steps: model.restore(z, steps=steps, generator=torch.Generator().manual_seed(0)) for steps in (1, 4)}
+        restored = {steps: model.restore(z, steps, RestoreContext(generator=torch.Generator().manual_seed(0)))
+                    for steps in (1, 4)}
     assert all(r.shape == z.shape and r.isfinite().all() for r in restored.values())
     assert not torch.allclose(restored[1], restored[4])
     assert list((runs["shortcut_tiny"]["run"] / "val").glob("step-*.png"))  # the validation picture

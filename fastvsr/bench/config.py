@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastvsr.config import require
-from fastvsr.diffusion.sampler import SamplerConfig
-from fastvsr.models.denoisers import DenoiserConfig
-from fastvsr.models.f16_decoder import F16DecoderConfig
-from fastvsr.models.turbo import LTXDiTConfig, TurboVSRConfig
-from fastvsr.models.vae import VAEConfig
-from fastvsr.pipeline.config import Precision
-
-VARIANTS = ("baseline_f8", "fastvsr_f16", "fastvsr_f16_folded", "turbovsr", "turbovsr_4step")
+from fastvsr.models.config import ModelConfig
+from fastvsr.precision import Precision
 
 
 @dataclass
@@ -39,7 +33,7 @@ class TimingConfig:
     """
 
     device: str = "auto"
-    dtype: Precision = Precision.FP32
+    dtype: Precision = Precision.FP32  # auto: bf16 on a CUDA device that supports it
     warmup: int = 1
     repeats: int = 5
     cpu: bool = True
@@ -67,46 +61,42 @@ class TargetConfig:
 
 
 @dataclass
-class TurboBenchConfig:
-    """The TurboVSR variants: ``model`` (32x32x8 AE, UNet denoiser, flow sampler; ``configs/turbovsr/*.yaml``
-    schema) and, when ``ltx_dit`` is set, the LTX-Video DiT in place of the UNet (the paper's denoiser)."""
-
-    model: TurboVSRConfig = field(default_factory=TurboVSRConfig)
-    ltx_dit: LTXDiTConfig | None = None
-
-
-@dataclass
 class BenchConfig:
-    """One benchmark setting: the models (sizes only, random weights), the clip, the variants and targets.
+    """One benchmark setting: the models (random weights), the clip, and the targets.
 
-    Variants: ``baseline_f8`` (x4 upscale, f8 decode), ``fastvsr_f16`` (x2 upscale, f16 decode as in the
-    paper's figure), ``fastvsr_f16_folded`` (norm before the shuffle, copy folded into conv_out),
-    ``turbovsr`` / ``turbovsr_4step`` (``turbo``: x4 upscale, 32x32x8 AE, factorised restoration in 1 or 4
-    sampler steps per pass). Costs do not depend on weight values, so
-    ``pretrained`` folders are not used here.
+    ``models``: variant name -> model description (:class:`fastvsr.models.ModelConfig`, usually
+    ``{_base_: ../models/<file>.yaml}`` plus a few keys), built and measured side by side in this order; the
+    ratios compare every variant with ``baseline`` (the f8 one-step model FastVSR accelerates) and the latency
+    target is ``baseline`` over ``compared``. Costs do not depend on weight values, so ``pretrained`` folders
+    are not used here. Variants whose parts have the same description share them (one VAE, one denoiser).
     """
+
+    MOVED_KEYS = {**{key: "every variant is one model description under models (models.<name>: {_base_: "
+                          "../models/<file>.yaml, ...})" for key in ("vae", "denoiser", "decoder", "turbo", "sampler")},
+                  "variants": "list the models to run in only (e.g. only=[baseline_f8,fastvsr_f16])"}
 
     name: str = "tiny"
     title: str = ""
-    vae: VAEConfig = field(default_factory=VAEConfig)
-    denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
-    decoder: F16DecoderConfig = field(default_factory=F16DecoderConfig)
-    turbo: TurboBenchConfig = field(default_factory=TurboBenchConfig)
-    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    only: list[str] = field(default_factory=list)  # run just these models (empty: all)
+    baseline: str = "baseline_f8"
+    compared: str = "fastvsr_f16"
     clip: ClipConfig = field(default_factory=ClipConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
     targets: TargetConfig = field(default_factory=TargetConfig)
-    variants: list[str] = field(default_factory=lambda: ["baseline_f8", "fastvsr_f16"])
     count_macs: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
-        unknown = [v for v in self.variants if v not in VARIANTS]
-        require(not unknown, f"unknown variant '{unknown[0]}' (choose from {', '.join(VARIANTS)})" if unknown else "")
-        require(len(self.variants) > 0, "variants must name at least one pipeline")
-        require(self.vae.pretrained is None and self.denoiser.pretrained is None,
-                "the benchmark measures architectures with random weights; remove vae/denoiser.pretrained")
-        require(self.turbo.model.ae.kind == "patchified" or not any(v.startswith("turbo") for v in self.variants),
-                "the benchmark builds the TurboVSR AE with random weights; use turbo.model.ae.kind=patchified")
+        require(len(self.models) > 0, "models must name at least one variant")
+        unknown = [name for name in self.only if name not in self.models]
+        require(not unknown, f"unknown variant '{unknown[0]}' in only (choose from {', '.join(self.models)})"
+                if unknown else "")
+        if self.only:
+            self.models = {name: model for name, model in self.models.items() if name in self.only}
+        loaded = [name for name, m in self.models.items()
+                  if m.vae.pretrained or m.denoiser.pretrained or m.decoder.pretrained]
+        require(not loaded, f"models.{loaded[0]}: the benchmark measures architectures with random weights; remove "
+                "its pretrained folders" if loaded else "")
         require(self.name.replace("-", "").replace("_", "").isalnum(),
                 f"name '{self.name}' must be letters, digits, '-' or '_' (it names the output folder)")

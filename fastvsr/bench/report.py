@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fastvsr.atomic import atomic_path, check_output_path
-from fastvsr.bench.results import BASELINE, STAGES, BenchReport, Target, VariantResult
+from fastvsr.bench.results import STAGES, BenchReport, Target, VariantResult
 
 MAIN_COLUMNS = ("variant", "pipeline", "params (M)", "MACs all", "MACs w/o attn", "latency (s)", "frames/s",
                 "peak memory (GB)", "speed-up vs f8")
@@ -47,19 +47,16 @@ def main_rows(report: BenchReport) -> list[list[str]]:
     unit = _mac_unit(report)
     rows = []
     for v in report.variants:
-        if v.skipped:
-            rows.append([v.name, v.note] + ["-"] * (len(MAIN_COLUMNS) - 2))
-            continue
         macs = v.total_macs
         timed = v.timing is not None
         fps = v.fps(report.frames)
         peak = v.peak_memory_bytes
-        speedup = report.ratios(v.name).get("latency") if v.name != BASELINE else None
+        speedup = report.ratios(v.name).get("latency") if v.name != report.baseline else None
         rows.append([
             v.name, v.label, f"{v.params / 1e6:,.1f}", _macs(macs.total, unit), _macs(macs.without_attention, unit),
             f"{v.timing.total:.3f}" if timed else _na(v), f"{fps:.2f}" if fps is not None else _na(v),
             f"{peak / 2**30:.2f}" if peak is not None else _na(v),
-            "1.00x" if v.name == BASELINE and timed else _ratio(speedup),
+            "1.00x" if v.name == report.baseline and timed else _ratio(speedup),
         ])
     return rows
 
@@ -69,8 +66,6 @@ def stage_rows(report: BenchReport) -> list[list[str]]:
     unit = _mac_unit(report)
     rows = []
     for v in report.variants:
-        if v.skipped:
-            continue
         macs = [_macs(v.macs[s].total, unit) if s in v.macs else "-" for s in STAGES[1:]]
         times = [f"{v.timing.stages.get(s, 0.0):.3f}" if v.timing else _na(v) for s in STAGES]
         rows.append([v.name, "x".join(map(str, v.encoder_input)), "x".join(map(str, v.latent)), f"{v.tokens:,}",
@@ -92,9 +87,9 @@ def summary_lines(report: BenchReport) -> list[str]:
     """The f8/f16 ratios measured in this run and the target checks, one markdown bullet each."""
     lines = []
     for v in report.variants:
-        ratios = report.ratios(v.name) if v.name != BASELINE else {}
+        ratios = report.ratios(v.name) if v.name != report.baseline else {}
         if ratios:
-            lines.append(f"- ratio {BASELINE} / {v.name}: MACs {_ratio(ratios['macs_total'])} (all), "
+            lines.append(f"- ratio {report.baseline} / {v.name}: MACs {_ratio(ratios['macs_total'])} (all), "
                          f"{_ratio(ratios['macs_without_attention'])} (w/o attention), latency "
                          f"{_ratio(ratios['latency'])} (per-round median {_ratio(ratios['latency_paired'])}), "
                          f"peak memory {_ratio(ratios['peak_memory'])}")
@@ -144,7 +139,7 @@ def plot_report(report: BenchReport, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    variants = [v for v in report.variants if not v.skipped]
+    variants = report.variants
     timed = [v for v in variants if v.timing is not None]
     scale, unit = _mac_unit(report)
     fig, axes = plt.subplots(1, 2 if timed else 1, figsize=(11 if timed else 7, 4.6), squeeze=False)

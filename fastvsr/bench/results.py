@@ -10,7 +10,6 @@ from fastvsr.bench.macs import ZERO_MACS, MacCount
 from fastvsr.bench.memory import PeakMemory
 from fastvsr.bench.timing import Timing
 
-BASELINE = "baseline_f8"
 STAGES = ("upscale", "encode", "denoise", "decode")  # upscale = bilinear LR upscale + pad to the model's multiples
 
 
@@ -19,7 +18,7 @@ class VariantResult:
     """Costs of one pipeline variant on the benchmark clip.
 
     ``macs`` per stage (counted on the meta device), ``timing``/``memory`` when latency was measured, else
-    ``note`` says why not (e.g. "n/a (no GPU)"); ``skipped`` variants (models not available) carry only ``note``.
+    ``note`` says why not (e.g. "n/a (no GPU)").
     """
 
     name: str
@@ -34,7 +33,6 @@ class VariantResult:
     timing: Timing | None = None
     memory: PeakMemory | None = None
     note: str = ""
-    skipped: bool = False
 
     @property
     def total_macs(self) -> MacCount:
@@ -92,18 +90,19 @@ class BenchReport:
     clip: dict[str, int]
     variants: list[VariantResult]
     targets: list[Target] = field(default_factory=list)
+    baseline: str = "baseline_f8"  # the variant every ratio divides
 
     @property
     def frames(self) -> int:
         return self.clip["frames"] * self.clip["batch"]
 
     def variant(self, name: str) -> VariantResult | None:
-        return next((v for v in self.variants if v.name == name and not v.skipped), None)
+        return next((v for v in self.variants if v.name == name), None)
 
     def ratios(self, name: str) -> dict[str, float | None]:
-        """baseline_f8 / ``name`` for MACs (both conventions), latency (ratio of the medians, and the median of
+        """``baseline`` / ``name`` for MACs (both conventions), latency (ratio of the medians, and the median of
         the per-round ratios, which cancels load drift between rounds) and peak memory (None if unmeasured)."""
-        base, other = self.variant(BASELINE), self.variant(name)
+        base, other = self.variant(self.baseline), self.variant(name)
         if base is None or other is None:
             return {}
 
@@ -130,7 +129,7 @@ class BenchReport:
                                   "without_attention": total.without_attention}
             item["fps"] = v.fps(self.frames)
             item["peak_memory_bytes"] = v.peak_memory_bytes
-            item["ratios_vs_baseline"] = self.ratios(v.name) if v.name != BASELINE else {}
+            item["ratios_vs_baseline"] = self.ratios(v.name) if v.name != self.baseline else {}
             variants.append(item)
         targets = [asdict(t) | {"met": t.met, "deviation": t.deviation} for t in self.targets]
         return {"name": self.name, "title": self.title, "device": self.device, "dtype": self.dtype,

@@ -1,8 +1,8 @@
 """The benchmark runner: count, time and measure every variant of a :class:`BenchConfig` side by side.
 
-Per variant the LR clip goes through the same stages as inference (``fastvsr.pipeline.restore`` without
-tiling): upscale by ``model.input_upscale(scale)`` (``model.upscale_input``) and padding to the model's multiples, encode,
-restore (the denoiser), decode and unpad.  MACs are counted on the meta device (nothing allocated); latency
+Per variant the LR clip goes through the model contract, as inference does (``fastvsr.pipeline.restore``
+without tiling): ``prepare_input`` (upscale by ``model.input_upscale(scale)`` and pad to the model's
+multiples), ``encode``, ``restore`` (the denoiser), ``decode`` and ``unpad_output``.  MACs are counted on the meta device (nothing allocated); latency
 and peak memory are measured on the configured device with random weights (costs do not depend on values).
 """
 
@@ -18,12 +18,11 @@ from tqdm import tqdm
 from fastvsr.bench.config import BenchConfig
 from fastvsr.bench.macs import StageMacs
 from fastvsr.bench.memory import track_peak_memory
-from fastvsr.bench.results import BASELINE, BenchReport, Target, VariantResult
+from fastvsr.bench.results import BenchReport, Target, VariantResult
 from fastvsr.bench.timing import StageClock, time_stages
 from fastvsr.bench.variants import build_variants, denoiser_tokens, pipeline_parameters, variant_label
 from fastvsr.config import config_to_dict
-from fastvsr.models.vsr import VSRModel
-from fastvsr.ops.pad import pad_to_multiple, unpad
+from fastvsr.models.bundle import VSRModel
 from fastvsr.pipeline.device import resolve_device, resolve_dtype
 
 META = torch.device("meta")
@@ -40,14 +39,13 @@ def restore_in_stages(model: VSRModel, lr: torch.Tensor, scale: int, recorder: S
     """Restore ``lr`` ``(B, 3, T, h, w)`` in ``[0, 1]`` to ``(B, 3, T, h*scale, w*scale)`` in ``[0, 1]``, each
     stage (upscale, encode, denoise, decode) inside ``recorder.stage(name)``."""
     with recorder.stage("upscale"):
-        x, info = pad_to_multiple(model.upscale_input(lr, scale), model.pixel_multiple,
-                                  model.frame_multiple)
+        x, pad = model.prepare_input(lr, scale)
     with recorder.stage("encode"):
         z = model.encode(x)
     with recorder.stage("denoise"):
         z = model.restore(z)
     with recorder.stage("decode"):
-        return unpad(model.decode(z), info, model.decoder.spatial_factor // model.vae.spatial_factor)
+        return model.unpad_output(model.decode(z), pad)
 
 
 def _lr_clip(cfg: BenchConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -62,8 +60,7 @@ def _lr_clip(cfg: BenchConfig, device: torch.device, dtype: torch.dtype) -> torc
 
 def _geometry(model: VSRModel, lr: torch.Tensor, scale: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(T, H, W) of the padded encoder input and (c, t, h, w) of its latent (the model contract)."""
-    t, h, w = pad_to_multiple(model.upscale_input(lr, scale), model.pixel_multiple,
-                              model.frame_multiple)[0].shape[2:]
+    t, h, w = model.prepare_input(lr, scale)[0].shape[2:]
     vae = model.vae
     return (t, h, w), (vae.latent_channels, (t - 1) // vae.temporal_factor + 1, h // vae.spatial_factor,
                        w // vae.spatial_factor)
@@ -74,12 +71,10 @@ def count_variants(cfg: BenchConfig, progress: bool = False) -> dict[str, Varian
     with META:
         models = build_variants(cfg)
     lr = _lr_clip(cfg, META, torch.float32)
-    weight_size = torch.empty((), dtype=resolve_dtype(cfg.timing.dtype)).element_size()
+    weight_size = torch.empty((), dtype=resolve_dtype(cfg.timing.dtype, resolve_device(cfg.timing.device))
+                              ).element_size()
     results: dict[str, VariantResult] = {}
     for name, model in tqdm(models.items(), desc="counting MACs", disable=not progress, leave=False):
-        if isinstance(model, str):
-            results[name] = VariantResult(name=name, label=name, note=model, skipped=True)
-            continue
         stages = StageMacs()
         out = restore_in_stages(model, lr, cfg.clip.scale, stages) if cfg.count_macs else None
         encoder_input, latent = _geometry(model, lr, cfg.clip.scale)
@@ -105,13 +100,14 @@ def measure_variants(cfg: BenchConfig, results: dict[str, VariantResult], progre
     own weights plus the peak its run adds over the memory in use before it (so the shared VAE/denoiser and
     the other variants' decoders resident at the same time do not count twice).
     """
-    device, dtype = resolve_device(cfg.timing.device), resolve_dtype(cfg.timing.dtype)
+    device = resolve_device(cfg.timing.device)
+    dtype = resolve_dtype(cfg.timing.dtype, device)
     if cfg.timing.threads and device.type == "cpu":
         torch.set_num_threads(cfg.timing.threads)
     torch.manual_seed(cfg.seed)
     with device:
         built = build_variants(cfg)
-    models = {n: m.eval().requires_grad_(False).to(dtype=dtype) for n, m in built.items() if not isinstance(m, str)}
+    models = {n: m.eval().requires_grad_(False).to(dtype=dtype) for n, m in built.items()}
     lr = _lr_clip(cfg, device, dtype)
     runs = {name: partial(restore_in_stages, model, lr, cfg.clip.scale) for name, model in models.items()}
     with torch.inference_mode():
@@ -132,11 +128,11 @@ def build_targets(cfg: BenchConfig, results: dict[str, VariantResult],
     targets = []
     for name, reference in cfg.targets.macs_t.items():
         variant = results.get(name)
-        measured = None if variant is None or variant.skipped else variant.total_macs.without_attention / 1e12
+        measured = None if variant is None else variant.total_macs.without_attention / 1e12
         targets.append(Target(what=f"{name} MACs (T, w/o attention)", reference=reference, measured=measured,
                               tolerance=cfg.targets.macs_tolerance))
     if cfg.targets.min_latency_ratio:
-        targets.append(Target(what="latency ratio f8/f16", reference=cfg.targets.min_latency_ratio,
+        targets.append(Target(what=f"latency ratio {cfg.baseline}/{cfg.compared}", reference=cfg.targets.min_latency_ratio,
                               measured=ratio, kind="at_least"))
     return targets
 
@@ -156,11 +152,11 @@ def run_benchmark(cfg: BenchConfig, progress: bool = False) -> BenchReport:
     if note:
         for result in results.values():
             result.note = result.note or note
-    elif any(not r.skipped for r in results.values()):
+    else:
         measure_variants(cfg, results, progress)
     report = BenchReport(name=cfg.name, title=cfg.title or cfg.name,
                          device=device_name(resolve_device(cfg.timing.device)), dtype=str(cfg.timing.dtype.value),
-                         clip=config_to_dict(cfg.clip), variants=list(results.values()))
-    ratio = report.ratios("fastvsr_f16").get("latency") if BASELINE in results else None
+                         clip=config_to_dict(cfg.clip), variants=list(results.values()), baseline=cfg.baseline)
+    ratio = report.ratios(cfg.compared).get("latency")
     report.targets = build_targets(cfg, results, ratio)
     return report

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from fastvsr.data.datasets import list_clips, listed
+from fastvsr.data.clips import list_clips, listed
 from fastvsr.data.video import read_video
 from fastvsr.errors import InputError
 

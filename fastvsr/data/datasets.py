@@ -22,39 +22,11 @@ from tqdm import tqdm
 from fastvsr.atomic import atomic_path
 from fastvsr.config import require
 from fastvsr.data.degradations import DegradationConfig, degrade_clip
-from fastvsr.data.frames import is_image_file, list_frame_files
+from fastvsr.data.clips import clip_name, is_frame_folder, list_clips, listed
+from fastvsr.data.frames import list_frame_files
 from fastvsr.data.info import VideoInfo
 from fastvsr.data.video import planes_to_float, probe_video, read_video, read_video_planes
 from fastvsr.errors import InputError
-
-VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".y4m"})
-MAX_LISTED = 3
-
-
-def is_video_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
-
-
-def is_frame_folder(path: Path) -> bool:
-    """A folder that holds frame images directly."""
-    return path.is_dir() and bool(list_frame_files(path))
-
-
-def list_clips(folder: Path) -> dict[str, Path]:
-    """Name (file name without suffix, or folder name) -> clip for every video file and frame folder directly
-    inside ``folder``, sorted by name. Hidden entries are skipped."""
-    clips = {}
-    for entry in sorted(folder.iterdir()):
-        if not entry.name.startswith(".") and (is_video_file(entry) or is_frame_folder(entry)):
-            clips[entry.stem if entry.is_file() else entry.name] = entry
-    return clips
-
-
-def listed(names: list[str]) -> str:
-    """``"a, b, c"`` or ``"a, b, c and 4 more"`` for one-line error messages."""
-    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
-    return ", ".join(names[:MAX_LISTED]) + more
-
 
 def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
     """Expand the configured HR sources into clips.
@@ -178,8 +150,7 @@ class VideoSRDataset(Dataset):
         top, left = int(rng.integers(0, (rh - ch) // scale + 1)), int(rng.integers(0, (rw - cw) // scale + 1))
         gt = region[:, :, top * scale:top * scale + ch, left * scale:left * scale + cw].contiguous()
         lq = lq[:, :, top:top + ch // scale, left:left + cw // scale].contiguous()
-        name = info.path.stem if info.path.is_file() else info.path.name
-        return {"gt": gt, "lq": lq, "name": f"{name}@{start}"}
+        return {"gt": gt, "lq": lq, "name": f"{clip_name(info.path)}@{start}"}
 
     def _read_clip(self, source: int, start: int, count: int) -> torch.Tensor:
         """Frames ``start, start + stride, ...`` (``count`` of them) of a source: ``(3, count, H, W)`` float32

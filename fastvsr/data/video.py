@@ -73,16 +73,21 @@ def _stack_frames(arrays: Iterator[np.ndarray] | list[np.ndarray], count: int, i
     return planes_to_float(_stack_planes(arrays, count, info))
 
 
-def read_video_planes(path: str | Path) -> tuple[np.ndarray, VideoInfo]:
-    """Every frame as stored: ``(3, T, H, W)`` uint8 RGB planes (uint16 for sources deeper than 8 bits), and
-    the :class:`VideoInfo`. ``planes_to_float(planes)`` equals ``read_video(path)[0]``; a quarter of its
-    memory for 8-bit sources (datasets that keep their frames in memory hold these).
+def read_video_planes(path: str | Path, start: int = 0, num_frames: int | None = None
+                      ) -> tuple[np.ndarray, VideoInfo]:
+    """Frames ``start ..`` (at most ``num_frames``; ``None``: to the end) as stored: ``(3, T, H, W)`` uint8 RGB
+    planes (uint16 for sources deeper than 8 bits), and the :class:`VideoInfo`. ``planes_to_float(planes)``
+    equals ``read_video(path, start, num_frames)[0]``; a quarter of its memory for 8-bit sources (datasets that
+    keep their frames in memory hold these).
 
     Raises:
-        InputError: unreadable source.
+        InputError: unreadable source, or ``start`` past the end.
     """
     info = probe_video(path)
-    return _stack_planes(_iter_arrays(info, 0), info.num_frames, info), info
+    if not 0 <= start < info.num_frames:
+        raise InputError(f"start frame {start} is outside {info.path} ({info.num_frames} frames)")
+    count = info.num_frames - start if num_frames is None else min(num_frames, info.num_frames - start)
+    return _stack_planes(islice(_iter_arrays(info, start), count), count, info), info
 
 
 def read_video(

@@ -4,7 +4,6 @@ from fastvsr.losses.kl import gaussian_kl_per_sample
 from fastvsr.losses.lower_bound import (
     LowerBoundConfig,
     LowerBoundMode,
-    bicubic_rescale,
     floor_needed,
     interpolation_floor,
     lower_bound_lambda,
@@ -15,7 +14,7 @@ from fastvsr.losses.pixel import frame_difference_l1, l1_per_sample, mse_per_sam
 from fastvsr.losses.reconstruction import ReconstructionLoss, ReconstructionLossConfig
 
 __all__ = [
-    "gaussian_kl_per_sample", "LowerBoundConfig", "LowerBoundMode", "bicubic_rescale", "floor_needed",
+    "gaussian_kl_per_sample", "LowerBoundConfig", "LowerBoundMode", "floor_needed",
     "interpolation_floor", "lower_bound_lambda", "lower_bound_objective", "BackboneWeights", "DISTSLoss",
     "LPIPSLoss", "Perceptual", "build_perceptual", "frame_difference_l1", "l1_per_sample", "mse_per_sample",
     "ReconstructionLoss", "ReconstructionLossConfig",

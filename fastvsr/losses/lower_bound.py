@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from fastvsr.config import require
 from fastvsr.losses.reconstruction import ReconstructionLoss
-from fastvsr.ops.resize import resize_video, scaled_size
+from fastvsr.ops.resize import bicubic_rescale
 
 
 class LowerBoundMode(str, Enum):
@@ -71,20 +71,6 @@ def floor_needed(mode: LowerBoundMode | str, lam: float) -> bool:
     """Whether the loss at weight ``lam`` depends on the floor (else it is only reported)."""
     mode = LowerBoundMode(mode)
     return mode is LowerBoundMode.HINGE or (mode is LowerBoundMode.ANNEALED and lam > 0)
-
-
-def bicubic_rescale(video: torch.Tensor, factor: float) -> torch.Tensor:
-    """Bicubic resize of every frame by ``factor`` (antialiased when shrinking), clamped to ``[0, 1]``.
-
-    Used for the floor (``factor=2``) and for the f16 decoder's input (HR downsampled, ``factor=0.5``).
-
-    Args:
-        video: ``(B, C, T, H, W)`` float in ``[0, 1]``; ``H * factor`` and ``W * factor`` must be whole.
-    Returns:
-        ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
-    """
-    size = scaled_size(video.shape[-2], video.shape[-1], factor)
-    return resize_video(video, size, mode="bicubic", antialias=factor < 1)
 
 
 def interpolation_floor(f8_output: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,6 @@ copy x4, or a 1x1 conv), then the f8 head (norm, SiLU, conv_out). Every f8 weigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,7 +17,6 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from fastvsr.config import require
 from fastvsr.errors import ConfigError
 from fastvsr.models.vae import VAE, build_split_decoder
 from fastvsr.models.vae.common import DecoderContext, check_latent, decode_in_frame_batches, to_video01, unscale_latent
@@ -29,17 +27,14 @@ EXPANSIONS = ("copy", "conv1x1")
 NORM_PLACEMENTS = ("after", "before")
 
 
-@dataclass
-class F16DecoderConfig:
-    """How the f16 decoder widens the shuffled features and where the head's norm sits."""
-
-    expansion: str = "copy"  # "copy" (parameter-free tile x4) or "conv1x1" (C -> 4C, initialised as the copy)
-    norm_placement: str = "after"  # "after" the shuffle (paper figure) or "before" it (allows fold_copy)
-
-    def __post_init__(self) -> None:
-        require(self.expansion in EXPANSIONS, f"decoder.expansion must be one of {EXPANSIONS}, got '{self.expansion}'")
-        require(self.norm_placement in NORM_PLACEMENTS,
-                f"decoder.norm_placement must be one of {NORM_PLACEMENTS}, got '{self.norm_placement}'")
+def check_f16_switches(expansion: str, norm_placement: str) -> None:
+    """Raise ``ValueError`` unless ``expansion`` (``copy``: parameter-free tile x4, or ``conv1x1``: C -> 4C
+    initialised as the copy) and ``norm_placement`` (``after`` the shuffle, the paper's figure, or ``before``
+    it, which allows :meth:`F16Decoder.fold_copy`) are known."""
+    if expansion not in EXPANSIONS:
+        raise ValueError(f"decoder.expansion must be one of {EXPANSIONS}, got '{expansion}'")
+    if norm_placement not in NORM_PLACEMENTS:
+        raise ValueError(f"decoder.norm_placement must be one of {NORM_PLACEMENTS}, got '{norm_placement}'")
 
 
 def _copy_as_conv_weight(channels: int, copies: int) -> torch.Tensor:
@@ -63,7 +58,7 @@ class F16Decoder(ModelMixin, ConfigMixin):
                  scaling_factor: float = 1.0, shift_factor: float | None = None) -> None:
         super().__init__()
         try:
-            F16DecoderConfig(expansion, norm_placement)  # validates the switches
+            check_f16_switches(expansion, norm_placement)
         except ValueError as err:
             raise ConfigError(str(err)) from None
         if base_decoder is None:
@@ -79,18 +74,17 @@ class F16Decoder(ModelMixin, ConfigMixin):
             self._set_output_weight(conv.weight.new_empty(conv.out_channels, wide // 4, *conv.kernel_size))
 
     @classmethod
-    def from_f8(cls, vae: VAE, cfg: F16DecoderConfig | None = None) -> F16Decoder:
+    def from_f8(cls, vae: VAE, expansion: str = "copy", norm_placement: str = "after") -> F16Decoder:
         """An f16 decoder holding a copy of every weight of ``vae.decoder`` (same dtype and device).
 
         ``vae``: a :class:`SpatioTemporalVAE` or :class:`CogVideoXVAE` (any spatial factor; the result has twice
         it). The ``conv1x1`` expansion starts as an exact copy (identity tiles, zero bias).
         """
-        cfg = cfg or F16DecoderConfig()
         if getattr(vae, "post_quant_conv", None) is not None:
             raise ConfigError("F16Decoder.from_f8: VAEs with a post_quant_conv are not supported")
         param = next(vae.decoder.parameters())
-        model = cls(base_kind=vae.decoder_kind, base_decoder=vae.decoder_spec(), expansion=cfg.expansion,
-                    norm_placement=cfg.norm_placement, scaling_factor=float(vae.config.scaling_factor),
+        model = cls(base_kind=vae.decoder_kind, base_decoder=vae.decoder_spec(), expansion=expansion,
+                    norm_placement=norm_placement, scaling_factor=float(vae.config.scaling_factor),
                     shift_factor=vae.config.shift_factor).to(param.device)
         if param.dtype != torch.float32:
             model = model.to(dtype=param.dtype)

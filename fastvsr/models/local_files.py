@@ -21,3 +21,12 @@ def require_files(folder: str | Path, *names: str | tuple[str, ...]) -> Path:
         if not any((folder / option).is_file() for option in options):
             raise WeightsMissingError(f"model folder {folder} is missing {' or '.join(options)}")
     return folder
+
+
+WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json")
+"""A diffusers model folder's weights: one safetensors file, or the index of its shards."""
+
+
+def require_weights(folder: str | Path, *extra: str) -> Path:
+    """:func:`require_files` for a diffusers model folder: ``config.json``, its weights and ``extra`` files."""
+    return require_files(folder, "config.json", WEIGHT_FILES, *extra)

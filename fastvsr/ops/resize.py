@@ -42,6 +42,19 @@ def scaled_size(height: int, width: int, factor: float) -> tuple[int, int]:
     return size
 
 
+def bicubic_rescale(video: torch.Tensor, factor: float) -> torch.Tensor:
+    """Bicubic resize of every frame by ``factor`` (antialiased when shrinking), clamped to ``[0, 1]``: the one
+    bicubic rescale of the project (the "BI" x4 LR is ``factor = 1/4``; the lower bound's floor is ``2``).
+
+    Args:
+        video: ``(B, C, T, H, W)`` float in ``[0, 1]``; ``H * factor`` and ``W * factor`` must be whole.
+    Returns:
+        ``(B, C, T, H * factor, W * factor)`` float in ``[0, 1]``.
+    """
+    size = scaled_size(video.shape[-2], video.shape[-1], factor)
+    return resize_video(video, size, mode="bicubic", antialias=factor < 1)
+
+
 UPSCALE_MODES = ("bilinear", "bicubic", "nearest")
 
 

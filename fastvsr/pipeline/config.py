@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from fastvsr.config import require
 from fastvsr.ops.color_fix import ColorFix
-
-
-class Precision(str, Enum):
-    FP32 = "fp32"
-    BF16 = "bf16"
-    FP16 = "fp16"
+from fastvsr.precision import Precision
 
 
 @dataclass
@@ -28,14 +22,16 @@ class InferConfig:
         tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
         tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels.
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
-        dtype: ``fp32``, ``bf16`` or ``fp16`` for the model and its inputs (outputs are float32).
+        dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
+            the model and its inputs (outputs are float32).
         device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``.
         compile: wrap encode / restore / decode in ``torch.compile``.
         seed: seeds torch before restoring (the encoder may sample its posterior).
         max_pixels: refuse output frames with more pixels than this.
         crf: H.264 quality of video outputs (lower is better; ignored when ``lossless``).
         lossless: write lossless video.
-        chain_first_frame: TurboVSR models only: restore each chunk given the clean latent of its first frame,
+        chain_first_frame: models that condition on the first frame (TurboVSR) only: restore each chunk given
+            the clean latent of its first frame,
             encoded from the previous chunk's restored frame at that position (with ``chunk_overlap: 1`` that
             is the previous chunk's last SR frame), so chunks share one appearance; needs ``chunk_overlap >= 1``.
     """
@@ -47,7 +43,7 @@ class InferConfig:
     tile: int = 64
     tile_overlap: int = 8
     color_fix: ColorFix = ColorFix.NONE
-    dtype: Precision = Precision.FP32
+    dtype: Precision = Precision.AUTO
     device: str = "auto"
     compile: bool = False
     seed: int = 0

@@ -6,9 +6,8 @@ import torch
 from torch import nn
 
 from fastvsr.errors import ConfigError
-from fastvsr.pipeline.config import InferConfig, Precision
-
-TORCH_DTYPES = {Precision.FP32: torch.float32, Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}
+from fastvsr.pipeline.config import InferConfig
+from fastvsr.precision import Precision, torch_dtype
 
 
 def resolve_device(name: str) -> torch.device:
@@ -21,8 +20,9 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def resolve_dtype(precision: Precision | str) -> torch.dtype:
-    return TORCH_DTYPES[Precision(precision)]
+def resolve_dtype(precision: Precision | str, device: torch.device | str = "cpu") -> torch.dtype:
+    """The torch dtype of ``precision`` on ``device`` (``auto``: bf16 on a bf16-capable CUDA device, else fp32)."""
+    return torch_dtype(precision, torch.device(device))
 
 
 def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
@@ -32,7 +32,8 @@ def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     ``torch.compile`` d versions (dynamic shapes, since tiles at the edges differ in size).
     """
     model.eval().requires_grad_(False)
-    model.to(device=resolve_device(cfg.device), dtype=resolve_dtype(cfg.dtype))
+    device = resolve_device(cfg.device)
+    model.to(device=device, dtype=resolve_dtype(cfg.dtype, device))
     if cfg.compile:
         for name in ("encode", "restore", "decode"):
             setattr(model, name, torch.compile(getattr(model, name), dynamic=True))

@@ -16,7 +16,7 @@ from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_
 from fastvsr.errors import InputError, OutputError
 from fastvsr.pipeline.compare import side_by_side
 from fastvsr.pipeline.config import InferConfig
-from fastvsr.pipeline.loading import load_model
+from fastvsr.pipeline.loading import load_inference_model
 from fastvsr.pipeline.restore import restore_stream
 
 READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
@@ -90,7 +90,7 @@ def super_resolve_path(
     extras = compare_paths(target, writer.kind == "video") if compare else []
     for path in extras:
         check_output_path(path, overwrite=overwrite, inputs=(source, target))
-    model = load_model(model_dir, cfg)
+    model = load_inference_model(model_dir, cfg)
 
     middle, compare_frame = info.num_frames // 2, None
     blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)

@@ -14,8 +14,8 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "weights" / "defaul
 """The model shipped inside the package (``fastvsr/weights/default``), used when no folder is given."""
 
 
-def load_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
-    """Load a saved ``VSRModel`` (or ``TurboVSRModel``) folder and prepare it for ``cfg`` (device, dtype, compile).
+def load_inference_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
+    """Load a saved model folder of any kind and prepare it for ``cfg`` (device, dtype, compile).
 
     Args:
         folder: the model folder (``vae/``, ``decoder/``, ``denoiser/``, ``fastvsr_model.json``); ``None``
@@ -24,12 +24,12 @@ def load_model(folder: str | Path | None, cfg: InferConfig) -> nn.Module:
     Raises:
         WeightsMissingError: the folder or its files are missing.
     """
-    from fastvsr.models.turbo import load_restoration_model  # heavy import, only when a model is loaded
+    from fastvsr.models.registry import load_model  # heavy import, only when a model is loaded
 
     path = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
     if not path.is_dir():
         raise WeightsMissingError(
-            f"no model folder at {path}; pass --model DIR with a folder written by VSRModel.save_pretrained "
+            f"no model folder at {path}; pass --model DIR with a folder written by save_pretrained "
             f"(train one with the scripts/train_*.py stages, see docs/inference.md)"
         )
-    return prepare_model(load_restoration_model(path), cfg)
+    return prepare_model(load_model(path), cfg)

@@ -1,20 +1,18 @@
-"""Restore videos with a :class:`~fastvsr.models.VSRModel`-like model: the one inference pipeline.
+"""Restore videos with any model kind (the :class:`~fastvsr.models.VSRModel` contract): the one inference pipeline.
 
 Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping by ``chunk_overlap``)::
 
-    lr (C, T, H, W) --model.input_upscale_mode x model.input_upscale(scale)--> (C, T, H*s_in, W*s_in)
-      --pad to model.pixel_multiple / k*frame_multiple+1--> latent tiles (tile x tile, overlap tile_overlap)
-      --per tile: model.encode -> model.restore(steps) -> model.decode--> feathered blend in output pixels
-      (tile geometry x decoder.spatial_factor) --unpad(scale = f_dec / f_enc)--> (C, T, H*scale, W*scale)
+    lr (C, T, H, W) --model.prepare_input(lr, scale): upscale x model.input_upscale(scale), pad to
+      model.pixel_multiple / k*frame_multiple+1--> latent tiles (tile x tile, overlap tile_overlap)
+      --per tile: model.encode -> model.restore(steps, context) -> model.decode--> feathered blend in output
+      pixels (tile geometry x model.decoder_factor) --model.unpad_output--> (C, T, H*scale, W*scale)
       --optional colour fix against bilinear(lr)--> linear cross-fade with the neighbouring chunks
 
-With ``chain_first_frame`` (TurboVSR models), chunk n+1 is restored given ``z_first``: the encoded SR frame of
-chunk n at chunk n+1's first frame (TurboVSR, arXiv 2506.23618, first-frame chaining of long videos).
+With ``chain_first_frame`` (models that ``condition_on_first_frame``, e.g. TurboVSR), chunk n+1 is restored
+given ``RestoreContext.z_first``: the encoded SR frame of chunk n at chunk n+1's first frame (TurboVSR, arXiv
+2506.23618, first-frame chaining of long videos).
 
-The model contract used (docs/design.md): ``encode``, ``restore(z, steps)``, ``decode``, ``input_upscale``
-(and ``input_upscale_mode`` when the model has one; bilinear otherwise),
-``pixel_multiple``, ``frame_multiple``, ``vae.spatial_factor``, ``decoder.spatial_factor``. The model must
-already be on ``cfg.device`` in ``cfg.dtype`` (:func:`fastvsr.pipeline.device.prepare_model`).
+The model must already be on ``cfg.device`` in ``cfg.dtype`` (:func:`fastvsr.pipeline.device.prepare_model`).
 """
 
 from __future__ import annotations
@@ -27,88 +25,62 @@ from torch import nn
 from tqdm import tqdm
 
 from fastvsr.errors import ConfigError
-from fastvsr.models.turbo import TurboVSRModel
+from fastvsr.models.bundle import RestoreContext
 from fastvsr.ops.color_fix import ColorFix, color_fix
-from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
-from fastvsr.ops.resize import resize_video, upscale_lr
+from fastvsr.ops.pad import PadInfo, pad_to_multiple
+from fastvsr.ops.resize import resize_video
 from fastvsr.ops.tiling import blend_weights, plan_spans, plan_tiles, tile_weights
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.device import resolve_device, resolve_dtype
 from fastvsr.pipeline.streaming import TemporalBlender, rechunk
 
 
-@dataclass(frozen=True)
-class Geometry:
-    """Size relations of a model, read from its properties (never literals)."""
-
-    input_upscale: float  # LR -> encoder input
-    input_upscale_mode: str  # how (fastvsr.ops.resize.upscale_lr)
-    encoder_factor: int  # encoder input pixels per latent pixel
-    decoder_factor: int  # output pixels per latent pixel
-    latent_multiple: int  # latent tiles start at and have sizes in multiples of this
-    pixel_multiple: int
-    frame_multiple: int
-
-    @property
-    def latent_to_output(self) -> int:
-        """Spatial factor between the (padded) encoder input and the decoder output."""
-        return self.decoder_factor // self.encoder_factor
-
-
-def model_geometry(model: nn.Module, cfg: InferConfig) -> Geometry:
-    """Read the model's size relations and check ``cfg`` against them (ConfigError on a mismatch)."""
-    f_enc, f_dec = int(model.vae.spatial_factor), int(model.decoder.spatial_factor)
-    geometry = Geometry(
-        input_upscale=float(model.input_upscale(cfg.scale)),
-        input_upscale_mode=getattr(model, "input_upscale_mode", "bilinear"), encoder_factor=f_enc, decoder_factor=f_dec,
-        latent_multiple=max(1, int(model.pixel_multiple) // f_enc), pixel_multiple=int(model.pixel_multiple),
-        frame_multiple=int(model.frame_multiple),
-    )
+def check_tiles(model: nn.Module, cfg: InferConfig) -> None:
+    """ConfigError when the model's factors do not nest or ``cfg``'s tiles are not on its latent grid."""
+    f_enc, f_dec, lm = model.encoder_factor, model.decoder_factor, model.latent_multiple
     if f_dec % f_enc:
         raise ConfigError(f"decoder factor {f_dec} is not a multiple of encoder factor {f_enc}")
-    lm = geometry.latent_multiple
     if cfg.tile % lm or cfg.tile_overlap % lm:
         raise ConfigError(f"tile {cfg.tile} and tile_overlap {cfg.tile_overlap} must be multiples of this model's "
                           f"latent multiple {lm}")
-    return geometry
 
 
-def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig, geometry: Geometry,
+def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                  first_frame: torch.Tensor | None = None) -> torch.Tensor:
     """Restore one temporal chunk, tiled in latent space.
 
     Args:
-        model: a VSRModel-like module on ``cfg.device`` in ``cfg.dtype``.
-        lr: ``(B, 3, T, H, W)`` float in ``[0, 1]`` (any device); ``H * input_upscale`` must be whole.
+        model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
+        lr: ``(B, 3, T, H, W)`` float in ``[0, 1]`` (any device); ``H * model.input_upscale(scale)`` whole.
         cfg: inference settings (tiles, steps, dtype, device).
-        geometry: :func:`model_geometry` of ``model``.
-        first_frame: optional ``(B, 3, 1, H * scale, W * scale)`` restored frame 0 in ``[0, 1]`` (TurboVSR
-            models): each tile is restored given its encoded latent as ``z_first``.
+        first_frame: optional ``(B, 3, 1, H * scale, W * scale)`` restored frame 0 in ``[0, 1]`` (models that
+            ``condition_on_first_frame``): each tile is restored given its encoded latent as ``z_first``.
 
     Returns:
         ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``cfg.device``, colour-fixed
         against the bilinearly upsampled ``lr`` when ``cfg.color_fix`` asks for it.
     """
-    device, dtype = resolve_device(cfg.device), resolve_dtype(cfg.dtype)
+    device = resolve_device(cfg.device)
+    dtype = resolve_dtype(cfg.dtype, device)
     lr = lr.to(device=device, dtype=torch.float32)
-    x = upscale_lr(lr, geometry.input_upscale, geometry.input_upscale_mode)
-    x, info = pad_to_multiple(x, geometry.pixel_multiple, geometry.frame_multiple)
+    x, info = model.prepare_input(lr, cfg.scale)
     x = x.to(dtype)
-    first = None if first_frame is None else _encoder_input(first_frame.to(device), info, geometry.pixel_multiple)
+    first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
     b, _, t, h, w = x.shape
-    f_enc, f_dec = geometry.encoder_factor, geometry.decoder_factor
-    tiles = plan_tiles(h // f_enc, w // f_enc, cfg.tile, cfg.tile_overlap, geometry.latent_multiple)
+    f_enc, f_dec = model.encoder_factor, model.decoder_factor
+    tiles = plan_tiles(h // f_enc, w // f_enc, cfg.tile, cfg.tile_overlap, model.latent_multiple)
     out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
             piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
             piece = x[..., piece_rows, piece_cols]
-            z_first = {} if first is None else {"z_first": model.encode(first[..., piece_rows, piece_cols].to(dtype))}
-            restored = model.decode(model.restore(model.encode(piece), steps=cfg.steps, **z_first))
+            context = RestoreContext(
+                z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)))
+            restored = model.decode(model.restore(model.encode(piece), cfg.steps, context))
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
             )
-    sr = unpad(out, info, geometry.latent_to_output).clamp(0, 1)
+    sr = model.unpad_output(out, info).clamp(0, 1)
     if ColorFix(cfg.color_fix) is not ColorFix.NONE:
         sr = color_fix(sr, resize_video(lr, tuple(sr.shape[-2:])), cfg.color_fix)
     return sr
@@ -141,7 +113,7 @@ def restore_stream(
     Memory holds about two chunks of frames whatever the length of the video.
 
     Args:
-        model: a VSRModel-like module on ``cfg.device`` in ``cfg.dtype``.
+        model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
         blocks: ``(start, frames)`` in order, ``frames`` ``(3, T_i, H, W)`` float in ``[0, 1]`` (e.g.
             ``fastvsr.data.video.iter_video_chunks``); any block sizes, no gaps.
         num_frames: total number of frames the blocks deliver.
@@ -151,9 +123,9 @@ def restore_stream(
     Yields:
         :class:`RestoredFrames` covering ``[0, num_frames)`` in order; ``sr`` on the CPU.
     """
-    geometry = model_geometry(model, cfg)
-    if cfg.chain_first_frame and not isinstance(model, TurboVSRModel):
-        raise ConfigError("chain_first_frame needs a TurboVSR model (restore with z_first)")
+    check_tiles(model, cfg)
+    if cfg.chain_first_frame and not model.condition_on_first_frame:
+        raise ConfigError("chain_first_frame needs a model that conditions on the first frame (e.g. kind turbovsr)")
     first = None
     spans = plan_spans(num_frames, cfg.chunk_frames, cfg.chunk_overlap)
     weights = blend_weights(spans)
@@ -161,7 +133,7 @@ def restore_stream(
     torch.manual_seed(cfg.seed)
     with tqdm(total=num_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
         for i, (span, lr) in enumerate(rechunk(blocks, spans)):
-            sr = restore_clip(model, lr[None], cfg, geometry, first_frame=first)
+            sr = restore_clip(model, lr[None], cfg, first_frame=first)
             if cfg.chain_first_frame and i + 1 < len(spans):
                 offset = spans[i + 1].start - span.start
                 first = sr[:, :, offset:offset + 1]
@@ -176,7 +148,7 @@ def restore_video(model: nn.Module, video: torch.Tensor, cfg: InferConfig, progr
     """Restore whole in-memory videos (chunked and tiled exactly as :func:`restore_stream`).
 
     Args:
-        model: a VSRModel-like module on ``cfg.device`` in ``cfg.dtype``.
+        model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
         video: ``(B, 3, T, H, W)`` float in ``[0, 1]``.
         cfg: inference settings.
 

@@ -44,7 +44,8 @@ from fastvsr.atomic import atomic_path
 from fastvsr.config import config_to_dict, save_config
 from fastvsr.errors import ConfigError, FastVSRError
 from fastvsr.train.checkpoint import load_latest_checkpoint, save_checkpoint
-from fastvsr.train.config import LoopConfig, OptimConfig, Precision, Tracker
+from fastvsr.precision import Precision, concrete_precision
+from fastvsr.train.config import LoopConfig, OptimConfig, Tracker
 from fastvsr.train.runlog import METRICS_FILE, RunLog, read_metrics
 from fastvsr.train.plots import plot_runs
 from fastvsr.train.validation import clip_fidelity, save_comparison_png
@@ -61,17 +62,15 @@ class NonFiniteLossError(FastVSRError):
 
 
 def resolve_mixed_precision(precision: Precision | str, cuda: bool) -> str:
-    """accelerate's ``mixed_precision`` for ``precision`` on this device.
+    """accelerate's ``mixed_precision`` (``no``, ``bf16`` or ``fp16``) for ``precision`` on this device.
 
     Raises:
         ConfigError: fp16 requested without CUDA (CPU autocast supports bf16 only).
     """
-    precision = Precision(precision)
-    if precision is Precision.AUTO:
-        return "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
-    if precision is Precision.FP16 and not cuda:
-        raise ConfigError("train.precision=fp16 needs a CUDA device; use bf16 or no on CPU")
-    return precision.value
+    concrete = concrete_precision(precision, torch.device("cuda" if cuda else "cpu"))
+    if concrete is Precision.FP16 and not cuda:
+        raise ConfigError("train.precision=fp16 needs a CUDA device; use bf16 or fp32 on CPU")
+    return "no" if concrete is Precision.FP32 else concrete.value
 
 
 def setup_accelerator(loop: LoopConfig) -> Accelerator:

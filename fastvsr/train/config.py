@@ -6,18 +6,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from fastvsr.config import require
-
+from fastvsr.precision import Precision
 
 LR_SCHEDULES = ("constant", "cosine", "linear")
-
-
-class Precision(str, Enum):
-    """Autocast dtype of the forward passes; ``auto`` is bf16 on a CUDA device that supports it, else fp32."""
-
-    AUTO = "auto"
-    NO = "no"
-    BF16 = "bf16"
-    FP16 = "fp16"
 
 
 class Tracker(str, Enum):
@@ -60,7 +51,7 @@ class LoopConfig:
     max_steps: int = 1000
     batch_size: int = 1  # per process
     num_workers: int = 0
-    precision: Precision = Precision.AUTO
+    precision: Precision = Precision.AUTO  # autocast of the forward passes (fastvsr.precision)
     gradient_checkpointing: bool = False
     ema_decay: float = 0.999
     log_every: int = 10

@@ -1,21 +1,24 @@
 """Stage 2: the one-step denoiser between a frozen f8 encoder and a frozen (f16 or f8) decoder.
 
-Forward (exactly the inference path): degraded LR ``(B, 3, T, H/s, W/s)`` -> bilinear upscale by
-``model.input_upscale(s)`` (x2 for FastVSR x4) -> frozen ``E8`` -> :func:`fastvsr.diffusion.restore_latent`
-(the shared restoration forward) -> ``z_hat``. Losses, DOVE's two phases behind one switch:
+Forward (exactly the inference path, the model contract): degraded LR ``(B, 3, T, H/s, W/s)`` ->
+``model.encode_lr(lq, s)`` (upscale by ``model.input_upscale(s)``, x2 for FastVSR x4, pad, frozen ``E8``) ->
+``model.restore`` with the trained (possibly DDP-wrapped) denoiser -> ``z_hat``. Losses, DOVE's two phases
+behind one switch:
 
 * steps ``< latent_steps``: latent MSE ``|z_hat - E8(x_HR down r)|^2`` with ``r = decoder factor / 8``
   (2 for the f16 decoder, 1 for the f8 baseline);
 * after: pixel loss on ``D(z_hat)`` against ``x_HR`` (MSE + LPIPS or DISTS + L1 on frame differences),
   gradients through the frozen decoder.
 
-The export is a :class:`fastvsr.models.vsr.VSRModel` folder the inference CLI loads.
+The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`): ``model.vae.pretrained`` and
+``model.decoder.pretrained`` name the stage-0 and stage-1 exports (without them both are built at random, only
+sensible for smoke tests); ``model.denoiser.pretrained`` optionally starts the denoiser from a saved one. The
+export is a model folder the inference CLI loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -24,42 +27,37 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from fastvsr.config import require
-from fastvsr.diffusion.sampler import SamplerConfig, restore_latent
+from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.errors import InputError
-from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig, bicubic_rescale, mse_per_sample
-from fastvsr.models.denoisers import DenoiserConfig, build_denoiser
-from fastvsr.models.f16_decoder import F16Decoder
-from fastvsr.models.vae import VAEConfig, build_vae, load_vae
-from fastvsr.models.vsr import VSRModel
-from fastvsr.ops.resize import check_upscale_mode
+from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig, mse_per_sample
+from fastvsr.models.bundle import RestoreContext, VSRModel
+from fastvsr.models.config import ModelConfig
+from fastvsr.models.registry import build_model
+from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.common import enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
-from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
-
-
-class DecoderKind(str, Enum):
-    F16 = "f16"  # FastVSR: F16Decoder (from decoder_weights, or built from the f8 decoder for smoke runs)
-    F8 = "f8"  # the DOVE-style baseline: the VAE's own decoder
+from fastvsr.train.vae import MOVED_TO_MODEL
 
 
 @dataclass
 class DiffusionTrainConfig:
     """Stage 2 settings (``configs/train/diffusion_*.yaml``).
 
-    ``vae_weights`` / ``decoder_weights``: local folders exported by stages 0 and 1 (when absent the models are
-    built at random from ``vae``, only sensible for smoke tests). The overall SR factor is ``data.degradation.scale``
-    (``lq`` is ``gt`` divided by it). ``latent_steps``: optimiser steps with the latent MSE before switching
-    to the pixel loss (``max_steps``: latent only; 0: pixel only).
+    The overall SR factor is ``data.degradation.scale`` (``lq`` is ``gt`` divided by it). ``latent_steps``:
+    optimiser steps with the latent MSE before switching to the pixel loss (``max_steps``: latent only; 0:
+    pixel only).
     """
 
-    vae: VAEConfig = field(default_factory=VAEConfig)
-    vae_weights: str | None = None
-    decoder: DecoderKind = DecoderKind.F16
-    decoder_weights: str | None = None
-    denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
-    sampler: SamplerConfig = field(default_factory=SamplerConfig)
-    input_upscale_mode: str = "bilinear"  # see fastvsr.models.vsr.VSRModelConfig
+    MOVED_KEYS = {
+        **MOVED_TO_MODEL,
+        "decoder": "the decoder is model.decoder.kind (f16, or vae for the f8 baseline that was decoder: f8)",
+        "denoiser": "the model is described in the model section: model.denoiser",
+        "sampler": "the model is described in the model section: model.sampler",
+        "input_upscale_mode": "the model is described in the model section: model.input_upscale_mode",
+    }
+
+    model: ModelConfig = field(default_factory=ModelConfig)
     latent_steps: int = 0
     data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
@@ -70,37 +68,24 @@ class DiffusionTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.latent_steps >= 0, f"latent_steps must be >= 0, got {self.latent_steps}")
-        check_upscale_mode(self.input_upscale_mode)
-        require(self.decoder is DecoderKind.F16 or self.decoder_weights is None,
-                "decoder_weights is for decoder=f16 (the f8 baseline uses the VAE's own decoder)")
 
 
-def build_frozen_parts(cfg: DiffusionTrainConfig) -> tuple[nn.Module, nn.Module | None]:
-    """The frozen VAE and (for ``decoder: f16``) the F16Decoder, in eval mode without gradients."""
-    vae = load_vae(cfg.vae.kind, cfg.vae_weights) if cfg.vae_weights else build_vae(cfg.vae)
-    decoder = None
-    if DecoderKind(cfg.decoder) is DecoderKind.F16:
-        decoder = (F16Decoder.from_pretrained(cfg.decoder_weights, local_files_only=True) if cfg.decoder_weights
-                   else F16Decoder.from_f8(vae))
-        decoder.eval().requires_grad_(False)
-    return vae.eval().requires_grad_(False), decoder
+def build_stage2_model(cfg: DiffusionTrainConfig) -> VSRModel:
+    """The model of ``cfg.model`` with its VAE and decoder frozen (eval, no gradients); the denoiser trains."""
+    model = build_model(cfg.model)
+    model.vae.eval().requires_grad_(False)
+    if model.f16_decoder is not None:
+        model.f16_decoder.eval().requires_grad_(False)
+    return model
 
 
-def restore(model: VSRModel, denoiser: nn.Module, lq: torch.Tensor, scale: int) -> torch.Tensor:
-    """LR clip -> restored latent through the inference path (upscale, frozen encoder, ``restore_latent``).
-
-    Args:
-        model: the bundle (its ``vae``, ``schedule`` and ``sampler`` are used; its denoiser is not).
-        denoiser: the trained denoiser (possibly DDP-wrapped, so gradients sync across ranks).
-        lq: ``(B, 3, T, H, W)`` in ``[0, 1]``.
-        scale: overall SR factor.
-    Returns:
-        ``(B, c, t, h, w)`` restored latent.
-    """
+def restore_lq(model: VSRModel, denoiser: nn.Module, lq: torch.Tensor, scale: int) -> torch.Tensor:
+    """LR clip ``(B, 3, T, H, W)`` in ``[0, 1]`` -> restored latent ``(B, c, t, h, w)`` through the inference
+    path (``model.encode_lr`` without gradients, then ``model.restore`` running ``denoiser``, the trained and
+    possibly DDP-wrapped copy of ``model.denoiser``)."""
     with torch.no_grad():
-        z_lq = model.encode(model.upscale_input(lq, scale))
-    return restore_latent(denoiser, z_lq, schedule=model.schedule, steps=model.sampler.steps,
-                          t_star=model.sampler.t_star)
+        z_lq, _ = model.encode_lr(lq, scale)
+    return model.restore(z_lq, context=RestoreContext(denoiser=denoiser))
 
 
 def latent_target(model: VSRModel, gt: torch.Tensor) -> torch.Tensor:
@@ -121,12 +106,11 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
     """Run stage 2 to ``cfg.train.max_steps`` (from the newest checkpoint when ``resume``); returns the summary
     (see :func:`fastvsr.train.vae.train_vae`)."""
     accelerator = setup_accelerator(cfg.train)
-    vae, decoder = build_frozen_parts(cfg)
-    denoiser = build_denoiser(cfg.denoiser, vae.latent_channels)
-    model = VSRModel(vae, denoiser, decoder, cfg.sampler, cfg.input_upscale_mode)
-    vae.to(accelerator.device)
-    if decoder is not None:
-        decoder.to(accelerator.device)
+    model = build_stage2_model(cfg)
+    denoiser = model.denoiser
+    model.vae.to(accelerator.device)
+    if model.f16_decoder is not None:
+        model.f16_decoder.to(accelerator.device)
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(denoiser)
     loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
@@ -136,7 +120,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
     session = start_session(accelerator, cfg.train, cfg.optim, denoiser, cfg, resume=resume)
 
     def validate(ema_denoiser: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        pred = model.decode(restore(model, ema_denoiser, val_lq, cfg.data.degradation.scale)).float()
+        pred = model.decode(restore_lq(model, ema_denoiser, val_lq, cfg.data.degradation.scale)).float()
         return pred, val_gt, {"LR (bicubic down)": val_lq[0], "restored": pred[0], "target": val_gt[0]}
 
     if session.validation_due():
@@ -145,7 +129,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
         lq, gt = batch["lq"], batch["gt"]
         _check_pair(lq, gt, cfg.data.degradation.scale)
         with accelerator.autocast():
-            z_hat = restore(model, session.model, lq, cfg.data.degradation.scale)
+            z_hat = restore_lq(model, session.model, lq, cfg.data.degradation.scale)
             if session.state.step < cfg.latent_steps:
                 loss = mse_per_sample(z_hat, latent_target(model, gt)).mean()
                 logs = {"total": loss.item(), "latent_mse": loss.item(), "phase": 0.0}
@@ -159,6 +143,6 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
         session.checkpoint_if_due()
 
     def export(ema_denoiser: nn.Module, folder: Path) -> None:
-        VSRModel(vae, ema_denoiser, decoder, cfg.sampler, cfg.input_upscale_mode).save_pretrained(folder)
+        model.save_pretrained(folder)  # the trained denoiser is model.denoiser (EMA weights loaded by finish)
 
     return session.finish(export)

@@ -16,7 +16,9 @@ al. 2024): ``1 - bootstrap_fraction`` of each batch is flow matching at the fine
 (``tau`` on that grid), the rest regresses, for ``d = 2^-k`` and ``tau`` on the ``d`` grid, onto the
 self-consistency target of the **EMA** model: two half steps of size ``d/2`` make one step of size ``d``.
 
-The export is a :class:`~fastvsr.models.turbo.TurboVSRModel` folder (AE + EMA denoiser + sampler).
+The model is the ``model`` section (:class:`fastvsr.models.ModelConfig` of kind ``turbovsr``, the description
+inference uses); ``model.vae.pretrained`` names a trained AE folder. The export is a ``turbovsr`` model folder
+(AE + EMA denoiser + sampler).
 """
 
 from __future__ import annotations
@@ -35,18 +37,11 @@ from fastvsr.config import require
 from fastvsr.diffusion.factorized import FirstFrameConditioned, first_frame_condition
 from fastvsr.diffusion.sampler import Denoiser, flow_target, shortcut_bootstrap_target
 from fastvsr.diffusion.schedule import FlowSchedule
-from fastvsr.losses import bicubic_rescale
-from fastvsr.models.denoisers import build_denoiser
-from fastvsr.models.turbo import (
-    TurboVSRConfig,
-    TurboVSRModel,
-    add_step_size_embedding,
-    build_turbo_ae,
-    load_turbo_ae,
-    turbo_denoiser_config,
-    uses_step_size,
-)
-from fastvsr.ops.resize import upscale_lr
+from fastvsr.ops.resize import bicubic_rescale
+from fastvsr.models.bundle import RestoreContext, VSRModel
+from fastvsr.models.config import ModelConfig
+from fastvsr.models.denoisers import add_step_size_embedding, uses_step_size
+from fastvsr.models.registry import build_model
 from fastvsr.train.common import ema_weights, enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
@@ -77,15 +72,17 @@ class ShortcutTrainConfig:
 
 @dataclass
 class TurboTrainConfig:
-    """TurboVSR training settings (``configs/turbovsr/train_*.yaml``).
+    """TurboVSR training settings (``configs/turbovsr/*.yaml``).
 
-    ``ae_weights``: a local AE folder (``model.ae.kind``); without it the AE is built from ``model.ae``
-    (random: smoke tests only). ``init_from``: a TurboVSR export to start from; the shortcut stage needs the
+    ``model``: a ``turbovsr`` model; ``model.vae.pretrained`` is a local AE folder (without it the AE is built
+    at random: smoke tests only). ``init_from``: a TurboVSR export to start from; the shortcut stage needs the
     flow stage's. ``data.degradation.scale`` is the SR factor (``lq`` is ``gt`` divided by it).
     """
 
-    model: TurboVSRConfig = field(default_factory=TurboVSRConfig)
-    ae_weights: str | None = None
+    MOVED_KEYS = {"ae_weights": "a local AE folder is model.vae.pretrained",
+                  "model.ae": "the autoencoder is model.vae (kind patchified or ltx)"}
+
+    model: ModelConfig = field(default_factory=ModelConfig)  # the YAML describes a turbovsr model
     init_from: str | None = None
     stage: TurboStage = TurboStage.FLOW
     first_frame_every: int = 2
@@ -96,12 +93,13 @@ class TurboTrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
     def __post_init__(self) -> None:
+        require(self.model.kind == "turbovsr", f"TurboVSR training needs model.kind=turbovsr, got '{self.model.kind}'")
         require(self.first_frame_every >= 0, "first_frame_every must be >= 0 (0: never train task a alone)")
         require(TurboStage(self.stage) is TurboStage.FLOW or self.init_from is not None,
                 "stage=shortcut converts a trained flow model: set init_from to the flow stage's export folder")
         require(TurboStage(self.stage) is TurboStage.FLOW or self.train.batch_size >= 2,
                 "stage=shortcut needs train.batch_size >= 2 (each batch mixes flow and self-consistency samples)")
-        tf = self.model.ae.temporal_factor
+        tf = self.model.vae.temporal_factor
         for name, frames in (("data.num_frames", self.data.num_frames), ("val.num_frames", self.val.num_frames)):
             require((frames - 1) % tf == 0, f"{name} must be k*{tf}+1 for the AE, got {frames}")
 
@@ -161,23 +159,21 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, first_given: bool) -> t
 # ------------------------------------------------------------------------------------------------ loop
 
 
-def build_turbo_parts(cfg: TurboTrainConfig) -> tuple[nn.Module, nn.Module]:
-    """The frozen AE (eval, no gradients) and the denoiser to train (converted for the shortcut stage)."""
-    if cfg.init_from:
-        start = TurboVSRModel.from_pretrained(cfg.init_from)
-        ae, denoiser = start.vae, start.denoiser
-    else:
-        ae = load_turbo_ae(cfg.model.ae.kind, cfg.ae_weights) if cfg.ae_weights else build_turbo_ae(cfg.model.ae)
-        denoiser = build_denoiser(turbo_denoiser_config(cfg.model.denoiser, ae.latent_channels), ae.latent_channels)
-    if TurboStage(cfg.stage) is TurboStage.SHORTCUT and not uses_step_size(denoiser):
-        denoiser = add_step_size_embedding(denoiser)
-    return ae.eval().requires_grad_(False), denoiser
+def build_turbo_model(cfg: TurboTrainConfig) -> VSRModel:
+    """The model to train: ``init_from`` (a saved ``turbovsr`` folder) or ``cfg.model``; the AE frozen (eval, no
+    gradients) and, for the shortcut stage, the denoiser given its step-size embedding."""
+    model = VSRModel.from_pretrained(cfg.init_from) if cfg.init_from else build_model(cfg.model)
+    if TurboStage(cfg.stage) is TurboStage.SHORTCUT and not uses_step_size(model.denoiser):
+        model.denoiser = add_step_size_embedding(model.denoiser)
+    model.vae.eval().requires_grad_(False)
+    return model
 
 
-def encode_pair(ae: nn.Module, lq: torch.Tensor, gt: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(z_lr, z_hr)``: latents of the LR clip upscaled to the HR size and of the HR clip (frozen AE)."""
+def encode_pair(model: VSRModel, lq: torch.Tensor, gt: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(z_lr, z_hr)``: latents of the LR clip through the model's input path (``encode_lr``: upscaled to the
+    HR size) and of the HR clip (frozen AE); ``gt`` sides must be multiples of the AE's factor."""
     with torch.no_grad():
-        return ae.encode(upscale_lr(lq, scale)), ae.encode(gt)
+        return model.encode_lr(lq, scale)[0], model.encode(gt)
 
 
 @dataclass
@@ -255,11 +251,12 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
     """Run a TurboVSR stage to ``cfg.train.max_steps`` (from the newest checkpoint when ``resume``); returns the
     summary (step, checkpoint, export folder, last validation scores)."""
     accelerator = setup_accelerator(cfg.train)
-    ae, denoiser = build_turbo_parts(cfg)
-    ae.to(accelerator.device)
+    model = build_turbo_model(cfg)
+    denoiser = model.denoiser
+    model.vae.to(accelerator.device)
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(denoiser)
-    schedule = FlowSchedule(cfg.model.sampler.schedule)
+    schedule = model.schedule
     scale = cfg.data.degradation.scale
     dataset = dataset if dataset is not None else build_train_dataset(cfg.data)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
@@ -267,16 +264,16 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
     session = start_session(accelerator, cfg.train, cfg.optim, denoiser, cfg, resume=resume)
 
     def validate(ema_denoiser: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        model = TurboVSRModel(ae, ema_denoiser, cfg.model.sampler)
         generator = torch.Generator(device=accelerator.device).manual_seed(cfg.train.seed)
-        z = model.restore(model.encode(upscale_lr(val_lq, scale)), generator=generator)
-        pred = model.decode(z).float()
+        z, pad = model.encode_lr(val_lq, scale)
+        z = model.restore(z, context=RestoreContext(generator=generator, denoiser=ema_denoiser))
+        pred = model.unpad_output(model.decode(z), pad).float()
         return pred, val_gt, {"LR (bicubic down)": val_lq[0], "restored": pred[0], "target": val_gt[0]}
 
     if session.validation_due():
         session.validate(validate)
     for batch in session.batches(dataset):
-        z_lr, z_hr = encode_pair(ae, batch["lq"], batch["gt"], scale)
+        z_lr, z_hr = encode_pair(model, batch["lq"], batch["gt"], scale)
         tb = prepare_batch(z_lr, z_hr, is_first_frame_step(session.state.step, cfg.first_frame_every), cfg,
                            session.generator())
         if tb.num_bootstrap:
@@ -290,6 +287,6 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
         session.checkpoint_if_due()
 
     def export(ema_denoiser: nn.Module, folder: Path) -> None:
-        TurboVSRModel(ae, ema_denoiser, cfg.model.sampler).save_pretrained(folder)
+        model.save_pretrained(folder)  # the trained denoiser is model.denoiser (EMA weights loaded by finish)
 
     return session.finish(export)

@@ -9,8 +9,12 @@
   encoder input: ``hr_down2`` (the paper's: HR bicubic down x2) or ``lr_nearest_up2`` (what the f16 pipeline
   encodes at inference with ``input_upscale_mode: nearest``: HR bicubic down x4, then pixels replicated x2).
 
-Each stage exports with ``save_pretrained``: stage 0 the VAE folder, stage 1 the decoder folder (what
-``VSRModel`` stores under ``decoder/``; stage 2 loads both).
+The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`, the same description inference uses):
+stage 0 trains ``model.vae`` (starting from ``model.vae.pretrained`` when set); stage 1 freezes that VAE and
+trains the decoder ``model.decoder`` describes (any f16 variant: ``expansion``, ``norm_placement``; from
+``model.decoder.pretrained`` when set, else copied from the f8 decoder). Each stage exports with
+``save_pretrained``: stage 0 the VAE folder, stage 1 the decoder folder (what a model folder stores under
+``decoder/``; stage 2 loads both as ``model.vae.pretrained`` and ``model.decoder.pretrained``).
 """
 
 from __future__ import annotations
@@ -30,17 +34,17 @@ from fastvsr.losses import (
     LowerBoundConfig,
     ReconstructionLoss,
     ReconstructionLossConfig,
-    bicubic_rescale,
     floor_needed,
     gaussian_kl_per_sample,
     interpolation_floor,
     lower_bound_lambda,
     lower_bound_objective,
 )
-from fastvsr.models.f16_decoder import F16Decoder
-from fastvsr.models.vae import VAEConfig, build_vae, load_vae
+from fastvsr.models.bundle import build_decoder
+from fastvsr.models.config import DecoderKind, ModelConfig
+from fastvsr.models.vae import build_vae
 from fastvsr.models.vae.common import scale_latent
-from fastvsr.ops.resize import upscale_lr
+from fastvsr.ops.resize import bicubic_rescale, upscale_lr
 from fastvsr.train.common import MethodForward, enable_gradient_checkpointing, setup_accelerator, start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
@@ -55,17 +59,25 @@ class VAEStage(str, Enum):
     F16 = "f16"  # stage 1: f16 decoder on the frozen f8 encoder
 
 
+MOVED_TO_MODEL = {
+    "vae": "the model is described in the model section: model.vae (often model: {_base_: a configs/models file})",
+    "vae_weights": "a local VAE folder (e.g. stage 0's export) is model.vae.pretrained",
+    "decoder_weights": "a trained decoder folder (e.g. stage 1's export) is model.decoder.pretrained",
+}
+
+
 @dataclass
 class VAETrainConfig:
     """Stage 0 / 1 settings (``configs/train/vae_*.yaml``).
 
-    ``vae_weights``: a local VAE folder (stage 0's export). Stage 1 needs it unless ``vae`` describes a model
-    to build at random (only sensible for smoke runs); stage 0 starts from it when given.
+    ``model.vae.pretrained``: a local VAE folder (stage 0's export). Stage 1 needs it unless ``model.vae``
+    describes a model to build at random (only sensible for smoke runs); stage 0 starts from it when given.
     """
 
+    MOVED_KEYS = MOVED_TO_MODEL
+
     stage: VAEStage = VAEStage.F8
-    vae: VAEConfig = field(default_factory=VAEConfig)
-    vae_weights: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
     data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
     loss: ReconstructionLossConfig = field(default_factory=ReconstructionLossConfig)
@@ -84,6 +96,8 @@ class VAETrainConfig:
     def __post_init__(self) -> None:
         require(self.kl >= 0, f"kl must be >= 0, got {self.kl}")
         require(self.f16_input in F16_INPUTS, f"f16_input must be one of {F16_INPUTS}, got '{self.f16_input}'")
+        require(VAEStage(self.stage) is VAEStage.F8 or DecoderKind(self.model.decoder.kind) is DecoderKind.F16,
+                "stage=f16 trains an f16 decoder: model.decoder.kind must be f16")
 
 
 class VAEReconstruction(nn.Module):
@@ -107,12 +121,6 @@ class VAEReconstruction(nn.Module):
         z = scale_latent(z_raw, self.vae.config.scaling_factor, self.vae.config.shift_factor)
         # unclamped while training so pixels past [0, 1] still get gradients
         return self.vae.decode(z, clamp=not self.training), posterior.mean, posterior.logvar
-
-
-def _load_or_build_vae(cfg: VAETrainConfig) -> nn.Module:
-    if cfg.vae_weights:
-        return load_vae(cfg.vae.kind, cfg.vae_weights)
-    return build_vae(cfg.vae)
 
 
 def _f8_loss(model: nn.Module, loss_fn: ReconstructionLoss, kl_weight: float, gt: torch.Tensor,
@@ -154,13 +162,13 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
     """
     stage = VAEStage(cfg.stage)
     accelerator = setup_accelerator(cfg.train)
-    vae = _load_or_build_vae(cfg)
+    vae = build_vae(cfg.model.vae)
     if stage is VAEStage.F8:
         trained: nn.Module = VAEReconstruction(vae, cfg.sample_posterior)
         checkpointed = vae
     else:
         vae = vae.eval().requires_grad_(False).to(accelerator.device)
-        d16 = F16Decoder.from_f8(vae)
+        d16 = build_decoder(cfg.model, vae)
         trained, checkpointed = MethodForward(d16, "decode"), d16
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(checkpointed)

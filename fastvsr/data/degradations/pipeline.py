@@ -19,6 +19,7 @@ from fastvsr.data.degradations.params import (CodecParams, DegradationParams, Fi
                                               sample_degradation)
 from fastvsr.data.degradations.resize import resize_frames
 from fastvsr.errors import InputError
+from fastvsr.ops.resize import bicubic_rescale
 
 
 def _codec(frames: torch.Tensor, params: CodecParams | None) -> torch.Tensor:
@@ -58,9 +59,9 @@ def apply_degradation(frames: torch.Tensor, params: DegradationParams) -> torch.
 
 
 def bicubic_downscale(frames: torch.Tensor, scale: int) -> torch.Tensor:
-    """Classic "BI" degradation: antialiased bicubic resize by ``1 / scale``. ``(T, C, H, W)`` -> ``(T, C, H /
-    scale, W / scale)`` in ``[0, 1]``."""
-    return resize_frames(frames, (frames.shape[-2] // scale, frames.shape[-1] // scale), "bicubic", antialias=True)
+    """Classic "BI" degradation: :func:`fastvsr.ops.resize.bicubic_rescale` by ``1 / scale``.
+    ``(T, C, H, W)`` (sides multiples of ``scale``) -> ``(T, C, H / scale, W / scale)`` in ``[0, 1]``."""
+    return bicubic_rescale(frames.transpose(0, 1)[None], 1 / scale)[0].transpose(0, 1)
 
 
 def check_divisible(height: int, width: int, scale: int) -> None:

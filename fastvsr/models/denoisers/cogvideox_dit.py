@@ -6,9 +6,8 @@ a tensor, 3D RoPE is built for the latent grid, and an odd latent frame count is
 ``patch_size_t = 2`` by prepending copies of the first latent frame (dropped again after).  The
 ``(B, c, t, h, w) <-> (B, t, c, h, w)`` permutation happens here and nowhere else.
 
-Folder format (``save_pretrained`` / ``from_pretrained``): a plain diffusers transformer folder (``config.json``
-+ ``diffusion_pytorch_model*.safetensors``, so DOVE's fine-tuned transformer loads as is) plus
-``prompt_embeds.safetensors`` holding ``{"prompt_embeds": (1, L, text_embed_dim)}``.
+Folder format: :mod:`fastvsr.models.denoisers.transformer` (a plain diffusers transformer folder, so DOVE's
+fine-tuned transformer loads as is, plus ``prompt_embeds.safetensors`` ``(1, L, text_embed_dim)``).
 """
 
 from __future__ import annotations
@@ -19,13 +18,8 @@ from pathlib import Path
 import torch
 from diffusers import CogVideoXTransformer3DModel
 from diffusers.models.embeddings import get_3d_rotary_pos_embed
-from safetensors.torch import load_file, save_file
-from torch import nn
 
-from fastvsr.models.local_files import require_files
-
-PROMPT_FILE = "prompt_embeds.safetensors"
-WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json")
+from fastvsr.models.denoisers.transformer import TransformerDenoiser
 
 
 @dataclass
@@ -48,7 +42,7 @@ class CogVideoXDiTConfig:
     use_rotary_positional_embeddings: bool = True
 
 
-class CogVideoXDiTDenoiser(nn.Module):
+class CogVideoXDiTDenoiser(TransformerDenoiser):
     """``forward(z_t, t, cond=None, step_size=None) -> v``, latents ``(B, c, t, h, w)`` in and out.
 
     Args:
@@ -56,12 +50,13 @@ class CogVideoXDiTDenoiser(nn.Module):
         prompt_embeds: (1, L, text_embed_dim) empty-prompt embedding, broadcast over the batch.
     """
 
+    transformer_class = CogVideoXTransformer3DModel
+    denoiser_kind = "cogvideox_dit"
+
     def __init__(self, transformer: CogVideoXTransformer3DModel, prompt_embeds: torch.Tensor) -> None:
-        super().__init__()
         if transformer.config.patch_size_t is None:
             raise ValueError("only CogVideoX 1.5 transformers (patch_size_t set) are supported")
-        self.transformer = transformer
-        self.register_buffer("prompt_embeds", prompt_embeds.reshape(1, *prompt_embeds.shape[-2:]), persistent=False)
+        super().__init__(transformer, prompt_embeds)
 
     @classmethod
     def from_config(cls, cfg: CogVideoXDiTConfig, latent_channels: int,
@@ -82,9 +77,6 @@ class CogVideoXDiTDenoiser(nn.Module):
     def temporal_latent_multiple(self) -> int:
         """1: odd latent frame counts are padded inside the adapter."""
         return 1
-
-    def enable_gradient_checkpointing(self) -> None:
-        self.transformer.enable_gradient_checkpointing()
 
     def _rotary_embedding(self, frames: int, height: int, width: int, device: torch.device
                           ) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -113,20 +105,6 @@ class CogVideoXDiTDenoiser(nn.Module):
         if extra:
             x = torch.cat([x[:, :1].expand(-1, extra, -1, -1, -1), x], dim=1)
         rope = self._rotary_embedding(frames + extra, height, width, z_t.device)
-        prompt = self.prompt_embeds.to(dtype=z_t.dtype).expand(b, -1, -1)
-        out = self.transformer(hidden_states=x, encoder_hidden_states=prompt, timestep=t.to(z_t.device),
+        out = self.transformer(hidden_states=x, encoder_hidden_states=self.prompt(b, z_t), timestep=t.to(z_t.device),
                                image_rotary_emb=rope, return_dict=False)[0]
         return out[:, extra:].permute(0, 2, 1, 3, 4)
-
-    def save_pretrained(self, folder: str | Path) -> None:
-        """Write the transformer folder plus ``prompt_embeds.safetensors``."""
-        self.transformer.save_pretrained(folder)
-        save_file({"prompt_embeds": self.prompt_embeds.detach().cpu().contiguous()}, str(Path(folder) / PROMPT_FILE))
-
-    @classmethod
-    def from_pretrained(cls, folder: str | Path, torch_dtype: torch.dtype | None = None) -> CogVideoXDiTDenoiser:
-        """Load from a local folder (see module docstring); raises ``WeightsMissingError`` if files are missing."""
-        folder = require_files(folder, "config.json", WEIGHT_FILES, PROMPT_FILE)
-        transformer = CogVideoXTransformer3DModel.from_pretrained(folder, torch_dtype=torch_dtype,
-                                                                  local_files_only=True)
-        return cls(transformer, load_file(str(folder / PROMPT_FILE))["prompt_embeds"])

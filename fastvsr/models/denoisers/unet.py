@@ -23,13 +23,12 @@ from fastvsr.models.denoisers.embeddings import TimeStepSizeEmbedding
 
 @dataclass
 class UNetDenoiserConfig:
-    """Size of the spatio-temporal UNet (latent channels come from the VAE)."""
+    """Size of the spatio-temporal UNet (latent and condition channels come from the model kind)."""
 
     block_out_channels: tuple[int, ...] = (32, 64)
     layers_per_block: int = 1
     norm_num_groups: int = 8
     temporal_kernel_size: int = 3
-    cond_channels: int = 0  # extra conditioning latent channels (TurboVSR), zero-init projection
     use_step_size_embedding: bool = False  # shortcut models
     step_size_scale: float = 1000.0
     # a fixed linear skip: prediction = network + input_skip * z_t, with the network's conv_out starting at zero.
@@ -82,6 +81,7 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
     """
 
     _supports_gradient_checkpointing = True
+    denoiser_kind = "unet"
 
     @register_to_config
     def __init__(self, in_channels: int = 16, out_channels: int | None = None,

@@ -1,9 +1,14 @@
-"""Spatio-temporal VAEs with one API: our causal 3D VAE and the CogVideoX adapter.
+"""Spatio-temporal autoencoders with one API, one kind name each:
 
-Both have properties ``spatial_factor``, ``temporal_factor``, ``frame_multiple``, ``latent_channels``;
-``encode(video01, sample=False, generator=None) -> z``, ``decode(z, clamp=True) -> video01`` and ``posterior(video01)``;
-a split decoder (``vae.decoder``) that
-:class:`fastvsr.models.f16_decoder.F16Decoder` builds on; ``save_pretrained`` / ``from_pretrained(local_dir)``.
+* ``spatiotemporal``: our causal 3D VAE (:class:`SpatioTemporalVAE`, f8/16/32, t1/4/8);
+* ``cogvideox``: diffusers' CogVideoX VAE (:class:`CogVideoXVAE`, DOVE / FastVSR at paper scale);
+* ``patchified``: TurboVSR's 32x32x8 AE built as our VAE behind a pixel patchify (:class:`PatchifiedVAE`);
+* ``ltx``: diffusers' LTX-Video VAE (:class:`LTXVideoVAE`, TurboVSR at paper scale).
+
+All have properties ``spatial_factor``, ``temporal_factor``, ``frame_multiple``, ``latent_channels``;
+``encode(video01, sample=False, generator=None) -> z``, ``decode(z, clamp=True) -> video01`` and
+``posterior(video01)``; ``save_pretrained`` / ``from_pretrained(local_dir)``. The split decoders (``vae.decoder``
+of the first two) are what :class:`fastvsr.models.f16_decoder.F16Decoder` builds on.
 """
 
 from __future__ import annotations
@@ -14,27 +19,31 @@ from typing import Any
 import torch
 
 from fastvsr.errors import ConfigError
-from fastvsr.models.local_files import require_files
+from fastvsr.models.local_files import require_weights
 from fastvsr.models.vae.autoencoder import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
 from fastvsr.models.vae.cogvideox import CogVideoXSplitDecoder, CogVideoXVAE, split_decoder_from_spec
 from fastvsr.models.vae.common import DecoderContext
 from fastvsr.models.vae.config import VAE_KINDS, VAEConfig
+from fastvsr.models.vae.ltx import LTXVideoVAE
+from fastvsr.models.vae.patchified import PatchifiedVAE
 
-VAE = SpatioTemporalVAE | CogVideoXVAE
-VAE_CLASSES: dict[str, type[SpatioTemporalVAE] | type[CogVideoXVAE]] = {
-    "spatiotemporal": SpatioTemporalVAE, "cogvideox": CogVideoXVAE,
+VAE = SpatioTemporalVAE | CogVideoXVAE | PatchifiedVAE | LTXVideoVAE
+VAE_CLASSES: dict[str, type[Any]] = {
+    "spatiotemporal": SpatioTemporalVAE, "cogvideox": CogVideoXVAE, "patchified": PatchifiedVAE,
+    "ltx": LTXVideoVAE,
 }
+SPLIT_DECODER_KINDS = ("spatiotemporal", "cogvideox")  # VAEs whose decoder an F16Decoder can be built from
 
 
 def build_vae(cfg: VAEConfig) -> VAE:
-    """A randomly initialised VAE of ``cfg`` (or, for ``cogvideox`` with ``pretrained``, the local weights)."""
+    """The VAE ``cfg`` describes: loaded from ``cfg.pretrained`` when set, else randomly initialised."""
     if cfg.pretrained:
-        return load_vae("cogvideox", cfg.pretrained)
+        return load_vae(cfg.kind, cfg.pretrained)
     sizes = dict(block_out_channels=tuple(cfg.block_out_channels), layers_per_block=cfg.layers_per_block,
                  latent_channels=cfg.latent_channels, norm_num_groups=cfg.norm_num_groups,
                  scaling_factor=cfg.scaling_factor, shift_factor=cfg.shift_factor)
     if cfg.kind == "patchified":
-        return _patchified_class()(temporal_factor=cfg.temporal_factor, patch_size=cfg.patch_size, **sizes)
+        return PatchifiedVAE(temporal_factor=cfg.temporal_factor, patch_size=cfg.patch_size, **sizes)
     if cfg.kind == "cogvideox":
         n = len(cfg.block_out_channels)
         return CogVideoXVAE(down_block_types=("CogVideoXDownBlock3D",) * n, up_block_types=("CogVideoXUpBlock3D",) * n,
@@ -44,26 +53,21 @@ def build_vae(cfg: VAEConfig) -> VAE:
 
 
 def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = None) -> VAE:
-    """Load a saved VAE of ``kind`` from a local folder (``WeightsMissingError`` if files are missing)."""
-    folder = require_files(folder, "config.json", ("diffusion_pytorch_model.safetensors",
-                                                   "diffusion_pytorch_model.safetensors.index.json"))
-    cls = _patchified_class() if kind == "patchified" else VAE_CLASSES[kind]
-    return cls.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+    """Load a saved VAE of ``kind`` from a local folder (``WeightsMissingError`` if files are missing).
 
-
-def _patchified_class() -> type[SpatioTemporalVAE]:
-    """TurboVSR's PatchifiedVAE, imported on use (it subclasses this package's VAE)."""
-    from fastvsr.models.turbo.autoencoder import PatchifiedVAE
-
-    return PatchifiedVAE
+    The weights keep their stored dtype unless ``torch_dtype`` is given.
+    """
+    if kind not in VAE_CLASSES:
+        raise ConfigError(f"unknown VAE kind '{kind}' (expected one of {', '.join(VAE_CLASSES)})")
+    folder = require_weights(folder)
+    return VAE_CLASSES[kind].from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
 
 
 def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | CogVideoXSplitDecoder:
     """A randomly initialised decoder of a ``kind`` VAE from ``vae.decoder_spec()`` (see ``F16Decoder``)."""
-    if kind not in VAE_KINDS:
-        raise ConfigError(f"unknown VAE kind '{kind}' (expected one of {VAE_KINDS})")
-    if kind == "patchified":
-        raise ConfigError("the TurboVSR AE (kind patchified) has no split f16 decoder; it decodes at its own factor")
+    if kind not in SPLIT_DECODER_KINDS:
+        raise ConfigError(f"a VAE of kind '{kind}' has no split decoder an f16 decoder can be built from "
+                          f"(kinds with one: {', '.join(SPLIT_DECODER_KINDS)})")
     if kind == "cogvideox":
         return split_decoder_from_spec(spec)
     return CausalDecoder3D(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
@@ -75,7 +79,7 @@ def vae_kind(vae: torch.nn.Module) -> str:
 
 
 __all__ = [
-    "VAE", "VAE_KINDS", "CausalDecoder3D", "CausalEncoder3D", "CogVideoXSplitDecoder", "CogVideoXVAE",
-    "DecoderContext", "SpatioTemporalVAE", "VAEConfig", "build_split_decoder", "build_vae", "load_vae",
-    "vae_kind",
+    "VAE", "VAE_CLASSES", "VAE_KINDS", "CausalDecoder3D", "CausalEncoder3D", "CogVideoXSplitDecoder",
+    "CogVideoXVAE", "DecoderContext", "LTXVideoVAE", "PatchifiedVAE", "SpatioTemporalVAE", "VAEConfig",
+    "build_split_decoder", "build_vae", "load_vae", "vae_kind",
 ]

@@ -8,7 +8,8 @@ from fastvsr.config import require
 from fastvsr.models.vae.blocks import BlockStyle
 from fastvsr.models.vae.shortcut import check_shortcut
 
-VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified")
+VAE_KINDS = ("spatiotemporal", "cogvideox", "patchified", "ltx")
+PRETRAINED_ONLY = ("ltx",)  # kinds loaded from a local folder, never built at random here
 
 
 @dataclass
@@ -16,11 +17,16 @@ class VAEConfig:
     """Which VAE to build and its size.
 
     ``spatial_factor = 2 ** (len(block_out_channels) - 1)``; ``temporal_factor`` is 1, 4 or 8 (at most the
-    spatial factor). ``kind: cogvideox`` builds diffusers' CogVideoX VAE (``pretrained`` names a local folder
-    to load instead, e.g. a CogVideoX1.5 ``vae/`` directory; nothing is downloaded). ``kind: patchified`` is
-    TurboVSR's autoencoder (:class:`fastvsr.models.turbo.PatchifiedVAE`): a ``patch_size`` pixel patchify in
-    front of the causal VAE, so ``spatial_factor = patch_size * 2 ** (len(block_out_channels) - 1)`` (32x32x8
-    with patch 4, four stages and ``temporal_factor: 8``); ``patch_size`` is only for this kind.
+    spatial factor). ``kind: cogvideox`` builds diffusers' CogVideoX VAE. ``kind: patchified`` is TurboVSR's
+    autoencoder (:class:`fastvsr.models.vae.PatchifiedVAE`): a ``patch_size`` pixel patchify in front of the
+    causal VAE, so ``spatial_factor = patch_size * 2 ** (len(block_out_channels) - 1)`` (32x32x8 with patch 4,
+    four stages and ``temporal_factor: 8``); ``patch_size`` is only for this kind. ``kind: ltx`` is diffusers'
+    LTX-Video VAE (:class:`fastvsr.models.vae.LTXVideoVAE`), loaded from ``pretrained`` only (the size keys
+    are then unused).
+
+    ``pretrained``: a local folder of this kind to load instead of building at random (a diffusers
+    ``vae/`` folder for cogvideox/ltx, a ``save_pretrained`` folder for the others, e.g. a stage-0 export);
+    nothing is downloaded.
     ``shortcut`` (spatiotemporal only) adds the parameter-free pixel <-> latent path of
     :mod:`fastvsr.models.vae.shortcut`; it needs ``temporal_factor: 1`` and ``latent_channels = 3 p^2``.
     ``norm_type`` (group/none), ``act_fn`` (silu/relu) and ``upsample_mode`` (nearest/pixel_shuffle) pick the
@@ -45,18 +51,23 @@ class VAEConfig:
 
     def __post_init__(self) -> None:
         require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
-        require(len(self.block_out_channels) in (4, 5, 6),
+        if self.kind in PRETRAINED_ONLY:  # the folder's config.json describes it; the size keys are unused
+            require(self.pretrained is not None, f"vae.kind={self.kind} needs vae.pretrained (a local folder of "
+                    "that VAE)")
+            return
+        stages = (2, 3, 4, 5, 6) if self.kind == "patchified" else (4, 5, 6)
+        require(len(self.block_out_channels) in stages,
+                f"vae.block_out_channels needs {', '.join(map(str, stages))} entries for kind={self.kind}"
+                if self.kind == "patchified" else
                 "vae.block_out_channels needs 4, 5 or 6 entries (spatial factor 8, 16 or 32)")
-        require(self.temporal_factor in (1, 4, 8),
-                f"vae.temporal_factor must be 1, 4 or 8, got {self.temporal_factor}")
+        require(self.temporal_factor in (1, 2, 4, 8),
+                f"vae.temporal_factor must be 1, 2, 4 or 8, got {self.temporal_factor}")
         require(self.temporal_factor <= 2 ** (len(self.block_out_channels) - 1),
-                "vae.temporal_factor cannot exceed the spatial factor")
+                "vae.temporal_factor cannot exceed the spatial factor of the conv stages")
         require(all(c % self.norm_num_groups == 0 for c in self.block_out_channels),
                 f"vae.block_out_channels must be multiples of norm_num_groups={self.norm_num_groups}")
         require(self.latent_channels > 0 and self.layers_per_block > 0, "vae sizes must be positive")
         require(self.scaling_factor > 0, "vae.scaling_factor must be positive")
-        require(self.kind == "cogvideox" or self.pretrained is None,
-                "vae.pretrained is only for kind=cogvideox (load our own VAE with load_vae)")
         require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
         try:

@@ -1,5 +1,8 @@
 """TurboVSR's 32x32x8 autoencoder, LTX-Video style: a 4x4 pixel patchify in front of our causal 3D VAE.
 
+The patchify is :func:`~fastvsr.ops.pixel.pixel_unshuffle_frames` (space-to-depth per frame), the unpatchify
+its inverse :func:`~fastvsr.ops.pixel.pixel_shuffle_frames`.
+
 LTX-Video reaches 32x spatial compression by moving the patchify from the transformer to the VAE input:
 ``p x p`` pixel patches become channels (``3 -> 3 p^2``), then causal 3D conv stages downsample ``2^(n-1)``
 more in space and ``temporal_factor`` in time (the first frame on its own).  :class:`PatchifiedVAE` is
@@ -12,19 +15,9 @@ from __future__ import annotations
 
 import torch
 from diffusers.configuration_utils import register_to_config
-from einops import rearrange
 
-from fastvsr.models.vae import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
-
-
-def patchify(pixels: torch.Tensor, patch: int) -> torch.Tensor:
-    """``(B, C, T, H, W) -> (B, C * patch^2, T, H / patch, W / patch)`` (pixel patches become channels)."""
-    return rearrange(pixels, "b c t (h p) (w q) -> b (c p q) t h w", p=patch, q=patch)
-
-
-def unpatchify(channels: torch.Tensor, patch: int) -> torch.Tensor:
-    """Inverse of :func:`patchify`: ``(B, C * patch^2, T, h, w) -> (B, C, T, h * patch, w * patch)``."""
-    return rearrange(channels, "b (c p q) t h w -> b c t (h p) (w q)", p=patch, q=patch)
+from fastvsr.models.vae.autoencoder import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
+from fastvsr.ops.pixel import pixel_shuffle_frames, pixel_unshuffle_frames
 
 
 class PatchifiedEncoder3D(CausalEncoder3D):
@@ -36,7 +29,7 @@ class PatchifiedEncoder3D(CausalEncoder3D):
         self.patch_size = patch_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(patchify(x, self.patch_size))
+        return super().forward(pixel_unshuffle_frames(x, self.patch_size))
 
 
 class PatchifiedDecoder3D(CausalDecoder3D):
@@ -47,7 +40,7 @@ class PatchifiedDecoder3D(CausalDecoder3D):
         self.patch_size = patch_size
 
     def forward_out(self, feats: torch.Tensor, ctx: object) -> torch.Tensor:
-        return unpatchify(self.conv_out(feats), self.patch_size)
+        return pixel_shuffle_frames(self.conv_out(feats), self.patch_size)
 
 
 class PatchifiedVAE(SpatioTemporalVAE):

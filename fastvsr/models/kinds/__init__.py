@@ -1,0 +1,1 @@
+"""The built-in model kinds (one module each; :mod:`fastvsr.models.registry` maps names to them)."""
