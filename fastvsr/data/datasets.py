@@ -2,7 +2,7 @@
 
 Every random choice of an item (clip start, crop, flips, degradation) comes from
 ``numpy.random.default_rng([seed, epoch, index])``, so a resumed run that calls ``set_epoch`` (see
-``fastvsr.train.common.EpochIndexed``) sees exactly the batches it would have seen. Degraded pairs can be
+``fastvsr.train.data_order.EpochIndexed``) sees exactly the batches it would have seen. Degraded pairs can be
 written once to a cache folder of safetensors files (:func:`fill_cache`) and read back instead of degrading on
 the fly, which keeps training compute-bound (DOVE issue #11).
 """

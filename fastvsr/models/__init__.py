@@ -1,11 +1,11 @@
 """Models: the one model description (``ModelConfig``), the contract (``VSRModel``) and its kinds, and the
 parts they are made of (VAEs, the FastVSR f16 decoder, denoisers)."""
 
-from fastvsr.models.bundle import RestoreContext, VSRModel
+from fastvsr.models.bundle import RestoreContext, VSRModel, load_model
 from fastvsr.models.config import DecoderConfig, DecoderKind, ModelConfig
 from fastvsr.models.denoisers import DenoiserConfig, build_denoiser, load_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
-from fastvsr.models.registry import build_model, load_model, model_class
+from fastvsr.models.registry import build_model, model_class
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae
 
 __all__ = [

@@ -47,6 +47,7 @@ from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.models.denoisers import DenoiserConfig, build_denoiser, denoiser_kind, load_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.local_files import require_files, require_weights
+from fastvsr.models.registry import model_class
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae, vae_kind
 from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
 from fastvsr.ops.resize import check_upscale_mode, upscale_lr
@@ -280,8 +281,6 @@ class VSRModel(nn.Module):
             WeightsMissingError: the folder or one of its files is missing or unreadable (the message names it).
             ConfigError: the folder records a kind that is not known here.
         """
-        from fastvsr.models.registry import model_class
-
         folder = require_files(folder, MODEL_FILE)
         meta = read_model_meta(folder / MODEL_FILE)
         kind = model_class(meta["kind"])
@@ -297,6 +296,11 @@ class VSRModel(nn.Module):
             denoiser = load_denoiser(meta["denoiser_kind"], folder / "denoiser", torch_dtype=torch_dtype)
         sampler = _sampler_from_dict(meta["sampler"], folder / MODEL_FILE)
         return kind(vae, denoiser, decoder, sampler, meta["input_upscale_mode"])
+
+
+def load_model(folder: str | Path, torch_dtype: torch.dtype | None = None) -> VSRModel:
+    """Load any saved model folder as the kind it records (``VSRModel.from_pretrained``)."""
+    return VSRModel.from_pretrained(folder, torch_dtype=torch_dtype)
 
 
 def build_decoder(cfg: ModelConfig, vae: nn.Module) -> F16Decoder | None:

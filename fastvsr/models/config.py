@@ -24,6 +24,7 @@ from fastvsr.config import require
 from fastvsr.diffusion.sampler import SamplerConfig
 from fastvsr.models.denoisers import DenoiserConfig
 from fastvsr.models.f16_decoder import check_f16_switches
+from fastvsr.models.registry import model_class
 from fastvsr.models.vae.config import VAEConfig
 from fastvsr.ops.resize import check_upscale_mode
 
@@ -80,7 +81,5 @@ class ModelConfig:
     input_upscale_mode: str = "bilinear"
 
     def __post_init__(self) -> None:
-        from fastvsr.models.registry import model_class  # the kind modules import this one
-
         check_upscale_mode(self.input_upscale_mode)
         model_class(self.kind).check_config(self)

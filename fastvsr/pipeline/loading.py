@@ -24,7 +24,7 @@ def load_inference_model(folder: str | Path | None, cfg: InferConfig) -> nn.Modu
     Raises:
         WeightsMissingError: the folder or its files are missing.
     """
-    from fastvsr.models.registry import load_model  # heavy import, only when a model is loaded
+    from fastvsr.models.bundle import load_model  # heavy import, only when a model is loaded
 
     path = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
     if not path.is_dir():

@@ -34,7 +34,9 @@ from fastvsr.models.bundle import RestoreContext, VSRModel
 from fastvsr.models.config import ModelConfig
 from fastvsr.models.registry import build_model
 from fastvsr.ops.resize import bicubic_rescale
-from fastvsr.train.common import enable_gradient_checkpointing, setup_accelerator, start_session
+from fastvsr.train.accelerator import setup_accelerator
+from fastvsr.train.modules import enable_gradient_checkpointing
+from fastvsr.train.session import start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.vae import MOVED_TO_MODEL

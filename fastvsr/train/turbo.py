@@ -42,7 +42,9 @@ from fastvsr.models.bundle import RestoreContext, VSRModel
 from fastvsr.models.config import ModelConfig
 from fastvsr.models.denoisers import add_step_size_embedding, uses_step_size
 from fastvsr.models.registry import build_model
-from fastvsr.train.common import ema_weights, enable_gradient_checkpointing, setup_accelerator, start_session
+from fastvsr.train.accelerator import setup_accelerator
+from fastvsr.train.modules import ema_weights, enable_gradient_checkpointing
+from fastvsr.train.session import start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip

@@ -45,7 +45,9 @@ from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.models.vae import build_vae
 from fastvsr.models.vae.common import scale_latent
 from fastvsr.ops.resize import bicubic_rescale, upscale_lr
-from fastvsr.train.common import MethodForward, enable_gradient_checkpointing, setup_accelerator, start_session
+from fastvsr.train.accelerator import setup_accelerator
+from fastvsr.train.modules import MethodForward, enable_gradient_checkpointing
+from fastvsr.train.session import start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip

@@ -1,4 +1,5 @@
-"""Validation helpers: PSNR/SSIM of a restored clip and a labelled comparison PNG of its middle frame."""
+"""Validation of a training run: PSNR/SSIM of the validation clip, its labelled comparison PNG and the run's
+curves (what ``Session.validate`` records after running the stage's forward)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from einops import rearrange  # noqa: E402
 
 from fastvsr.atomic import atomic_path  # noqa: E402
 from fastvsr.metrics.fullref import psnr, ssim  # noqa: E402
+from fastvsr.train.plots import plot_runs  # noqa: E402
+from fastvsr.train.runlog import METRICS_FILE, RunLog, read_metrics  # noqa: E402
 
 
 def clip_fidelity(pred: torch.Tensor, gt: torch.Tensor) -> dict[str, float]:
@@ -53,3 +56,23 @@ def save_comparison_png(path: str | Path, panels: dict[str, torch.Tensor], title
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return Path(path)
+
+
+def record_validation(log: RunLog, output_dir: Path, step: int, pred: torch.Tensor, gt: torch.Tensor,
+                      panels: dict[str, torch.Tensor], curve_keys: tuple[str | tuple[str, ...], ...],
+                      also_score: dict[str, str] | None) -> dict[str, float]:
+    """Score ``pred`` against ``gt`` (and the panels named in ``also_score``, logged as ``val/<name>_psnr``...),
+    log the scores, write ``val/step-XXXXXXXX.png`` and refresh ``loss_curves.png``; returns the scores.
+
+    Shapes: ``pred``/``gt`` ``(B, 3, T, H, W)`` in ``[0, 1]``; ``panels`` label -> ``(3, T, H, W)``.
+    """
+    scores = clip_fidelity(pred, gt)
+    for name, label in (also_score or {}).items():
+        scores.update({f"{name}_{k}": v for k, v in clip_fidelity(panels[label][None], gt[:1]).items()})
+    log.log(step, {f"val/{k}": v for k, v in scores.items()})
+    title = f"step {step}: PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f} (EMA)"
+    save_comparison_png(output_dir / "val" / f"step-{step:08d}.png", panels, title)
+    val_keys = ("val/psnr", *(f"val/{name}_psnr" for name in also_score or {}))
+    plot_runs({"run": read_metrics(output_dir / METRICS_FILE)}, [*curve_keys, val_keys],
+              output_dir / "loss_curves.png", title=output_dir.name)
+    return scores

@@ -1,5 +1,7 @@
-"""What every training stage shares: accelerator, seeds, optimiser, EMA, data order, the optimiser step with its
-non-finite-loss guard, periodic checkpoints/validation, and the end of a run (export, summary).
+"""The session every training stage's loop runs over: the optimiser step with its non-finite-loss guard,
+periodic checkpoints and validation, and the end of a run (export, summary). Its parts live beside it:
+accelerator and seeds (``accelerator.py``), optimiser and schedule (``optim.py``), EMA and module helpers
+(``modules.py``), data order (``data_order.py``), validation scores and pictures (``validation.py``).
 
 Each stage (``vae.py``, ``diffusion.py``) writes its own explicit loop::
 
@@ -22,33 +24,31 @@ from the checkpoint, the batches from the step.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
-from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from fastvsr.atomic import atomic_path
 from fastvsr.config import config_to_dict, save_config
-from fastvsr.errors import ConfigError, FastVSRError
+from fastvsr.errors import FastVSRError
+from fastvsr.train.accelerator import rank_seed, step_generator
 from fastvsr.train.checkpoint import load_latest_checkpoint, save_checkpoint
-from fastvsr.precision import Precision, concrete_precision
-from fastvsr.train.config import LoopConfig, OptimConfig, Tracker
-from fastvsr.train.runlog import METRICS_FILE, RunLog, read_metrics
-from fastvsr.train.plots import plot_runs
-from fastvsr.train.validation import clip_fidelity, save_comparison_png
+from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.data_order import EpochIndexed, StepBatchSampler
+from fastvsr.train.modules import ema_weights, weights_digest
+from fastvsr.train.optim import build_lr_schedule, build_optimizer
+from fastvsr.train.runlog import RunLog
+from fastvsr.train.validation import record_validation
 
 SUMMARY_FILE = "summary.json"
 EXPORT_DIR = "export"
@@ -56,162 +56,6 @@ EXPORT_DIR = "export"
 
 class NonFiniteLossError(FastVSRError):
     """The loss became NaN or infinite; training stopped before the bad step touched the weights."""
-
-
-# ----------------------------------------------------------------------------------------------- setup
-
-
-def resolve_mixed_precision(precision: Precision | str, cuda: bool) -> str:
-    """accelerate's ``mixed_precision`` (``no``, ``bf16`` or ``fp16``) for ``precision`` on this device.
-
-    Raises:
-        ConfigError: fp16 requested without CUDA (CPU autocast supports bf16 only).
-    """
-    concrete = concrete_precision(precision, torch.device("cuda" if cuda else "cpu"))
-    if concrete is Precision.FP16 and not cuda:
-        raise ConfigError("train.precision=fp16 needs a CUDA device; use bf16 or fp32 on CPU")
-    return "no" if concrete is Precision.FP32 else concrete.value
-
-
-def setup_accelerator(loop: LoopConfig) -> Accelerator:
-    """The run's accelerator: CUDA when present, else CPU (one process, or ``MULTI_CPU`` with gloo under
-    ``accelerate launch --multi_gpu --num_processes N``). The LR scheduler steps once per optimiser step
-    whatever the number of processes. Also seeds every RNG with ``loop.seed`` (the same on every rank, so
-    models are built identically); :func:`start_session` reseeds per rank afterwards."""
-    cuda = torch.cuda.is_available()
-    accelerator = Accelerator(cpu=not cuda, mixed_precision=resolve_mixed_precision(loop.precision, cuda),
-                              log_with="wandb" if Tracker(loop.tracker) is Tracker.WANDB else None,
-                              step_scheduler_with_optimizer=False)
-    set_seed(loop.seed)
-    return accelerator
-
-
-def rank_seed(seed: int, accelerator: Accelerator) -> int:
-    """``seed * world_size + rank``: distinct per process, reproducible."""
-    return seed * accelerator.num_processes + accelerator.process_index
-
-
-def step_generator(seed: int, step: int, accelerator: Accelerator) -> torch.Generator:
-    """A generator on the accelerator's device seeded from ``(seed, rank, step)``, for per-step sampling
-    (noise, posterior samples) that does not depend on how the run was interrupted."""
-    state = np.random.SeedSequence([seed, accelerator.process_index, step]).generate_state(1)[0]
-    return torch.Generator(device=accelerator.device).manual_seed(int(state))
-
-
-def build_optimizer(params: Iterator[nn.Parameter], cfg: OptimConfig) -> torch.optim.AdamW:
-    """AdamW over the parameters that require gradients."""
-    trainable = [p for p in params if p.requires_grad]
-    if not trainable:
-        raise ConfigError("nothing to train: every parameter is frozen")
-    return torch.optim.AdamW(trainable, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-                             weight_decay=cfg.weight_decay)
-
-
-@contextlib.contextmanager
-def ema_weights(ema: EMAModel, model: nn.Module) -> Iterator[nn.Module]:
-    """Temporarily load the EMA weights into ``model`` (validation and export always use the EMA)."""
-    params = list(model.parameters())
-    ema.store(params)
-    ema.copy_to(params)
-    try:
-        yield model
-    finally:
-        ema.restore(params)
-
-
-def enable_gradient_checkpointing(module: nn.Module) -> None:
-    """Turn on activation checkpointing of a diffusers model (``train.gradient_checkpointing``); ConfigError
-    when the model has none."""
-    try:
-        module.enable_gradient_checkpointing()  # type: ignore[operator]
-    except (AttributeError, ValueError):
-        raise ConfigError(f"train.gradient_checkpointing: {type(module).__name__} does not support it") from None
-
-
-class MethodForward(nn.Module):
-    """Makes ``module.<method>`` the ``forward`` of a wrapper, so DDP (which syncs gradients only through
-    ``forward``) can wrap a model trained through another method, e.g. a decoder's ``decode``."""
-
-    def __init__(self, module: nn.Module, method: str) -> None:
-        super().__init__()
-        self.module = module
-        self.method = method
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.module, self.method)(*args, **kwargs)
-
-
-def weights_digest(module: nn.Module) -> str:
-    """SHA-256 of every parameter and buffer, bit for bit (to compare ranks or runs)."""
-    digest = hashlib.sha256()
-    for name, tensor in module.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-# ------------------------------------------------------------------------------------------------ data
-
-
-class StepBatchSampler(Sampler[list[int]]):
-    """Batches of dataset positions as a pure function of ``(seed, step, rank)``.
-
-    The global sample stream walks one random permutation of the dataset per epoch; at ``step`` process
-    ``rank`` takes samples ``(step * world_size + rank) * batch_size + j``. A position encodes
-    ``epoch * len(dataset) + index`` so the dataset can be told the epoch (see :class:`EpochIndexed`).
-    Iteration starts at ``start_step`` (resume) and ends at ``max_steps``.
-    """
-
-    def __init__(self, dataset_len: int, batch_size: int, seed: int, rank: int, world_size: int,
-                 start_step: int, max_steps: int) -> None:
-        if dataset_len < 1:
-            raise ConfigError("the training dataset is empty")
-        self.n, self.batch_size, self.seed = dataset_len, batch_size, seed
-        self.rank, self.world_size = rank, world_size
-        self.start_step, self.max_steps = start_step, max_steps
-        self._perm: tuple[int, list[int]] = (-1, [])
-
-    def _permutation(self, epoch: int) -> list[int]:
-        if self._perm[0] != epoch:
-            rng = np.random.default_rng(np.random.SeedSequence([self.seed, epoch]))
-            self._perm = (epoch, rng.permutation(self.n).tolist())
-        return self._perm[1]
-
-    def positions(self, step: int) -> list[int]:
-        """Dataset positions (``epoch * n + index``) this rank trains on at ``step``."""
-        out = []
-        for j in range(self.batch_size):
-            epoch, k = divmod((step * self.world_size + self.rank) * self.batch_size + j, self.n)
-            out.append(epoch * self.n + self._permutation(epoch)[k])
-        return out
-
-    def __iter__(self) -> Iterator[list[int]]:
-        for step in range(self.start_step, self.max_steps):
-            yield self.positions(step)
-
-    def __len__(self) -> int:
-        return max(self.max_steps - self.start_step, 0)
-
-
-class EpochIndexed(Dataset):
-    """Maps a position ``epoch * n + index`` to ``dataset[index]``, first calling ``dataset.set_epoch(epoch)``
-    when the dataset has one (datasets are deterministic per ``(seed, epoch, index)``)."""
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-        self.n = len(dataset)  # type: ignore[arg-type]
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, position: int) -> Any:
-        epoch, index = divmod(position, self.n)
-        if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(epoch)
-        return self.dataset[index]
-
-
-# --------------------------------------------------------------------------------------------- session
 
 
 @dataclass
@@ -347,18 +191,9 @@ class Session:
                 model.eval()
                 pred, gt, panels = forward(model)
             model.train(was_training)
-            scores = clip_fidelity(pred, gt)
-            for name, label in (also_score or {}).items():
-                scores.update({f"{name}_{k}": v for k, v in clip_fidelity(panels[label][None], gt[:1]).items()})
-            self.last_validation = scores
+            self.last_validation = record_validation(self.log, self.output_dir, self.state.step, pred, gt, panels,
+                                                     curve_keys, also_score)
             self.last_validated_step = self.state.step
-            self.log.log(self.state.step, {f"val/{k}": v for k, v in scores.items()})
-            title = f"step {self.state.step}: PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.4f} (EMA)"
-            save_comparison_png(self.output_dir / "val" / f"step-{self.state.step:08d}.png", panels, title)
-            records = read_metrics(self.output_dir / METRICS_FILE)
-            val_keys = ("val/psnr", *(f"val/{name}_psnr" for name in also_score or {}))
-            plot_runs({"run": records}, [*curve_keys, val_keys], self.output_dir / "loss_curves.png",
-                      title=self.output_dir.name)
         acc.wait_for_everyone()
 
     def finish(self, export: Callable[[nn.Module, Path], None]) -> dict[str, Any]:
@@ -385,18 +220,6 @@ class Session:
         self.log.close()
         acc.wait_for_everyone()
         return summary
-
-
-def build_lr_schedule(optimizer: torch.optim.Optimizer, optim: OptimConfig, max_steps: int,
-                      num_processes: int = 1) -> torch.optim.lr_scheduler.LambdaLR:
-    """The warm-up + ``optim.schedule`` learning-rate schedule over ``max_steps`` optimiser steps.
-
-    Accelerate's prepared scheduler advances once per process on every step, so both lengths are counted in
-    ``num_processes`` units; the rate then follows the same curve over ``max_steps`` on any number of GPUs.
-    """
-    name = "constant_with_warmup" if optim.schedule == "constant" else optim.schedule
-    return get_scheduler(name, optimizer, num_warmup_steps=optim.warmup_steps * num_processes,
-                         num_training_steps=max_steps * num_processes)
 
 
 def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig, model: nn.Module,
@@ -433,4 +256,3 @@ def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig
                     desc=output_dir.name, dynamic_ncols=True)
     return Session(accelerator, loop, optim, model, optimizer, scheduler, ema, state, log, output_dir, progress,
                    last_checkpoint=last)
-
