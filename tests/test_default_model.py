@@ -17,7 +17,7 @@ from fastvsr.models.bundle import MODEL_FILE
 from fastvsr.ops.resize import resize_video
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR, load_inference_model
-from fastvsr.pipeline.restore import restore_video
+from fastvsr.pipeline.upscale import upscale_video
 from fastvsr.train.diffusion import DiffusionTrainConfig
 from fastvsr.train.vae import VAETrainConfig
 
@@ -62,7 +62,7 @@ def _restore_x4(hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     assert isinstance(model, VSRModel) and model.decoder.spatial_factor == 16
     lr = resize_video(hr, (hr.shape[-2] // 4, hr.shape[-1] // 4), mode="bicubic", antialias=True)
     with torch.no_grad():
-        sr = restore_video(model, lr, cfg)
+        sr = upscale_video(model, lr, cfg)
     return sr, resize_video(lr, tuple(hr.shape[-2:]), mode="bicubic")
 
 
@@ -128,5 +128,5 @@ def test_shipped_model_output_is_pinned(repo_root: Path, case: str) -> None:
     cfg = InferConfig(device="cpu", **overrides)
     video, _ = read_video(repo_root / "tests" / "data" / name, num_frames=frames)
     with torch.no_grad():
-        sr = restore_video(load_inference_model(None, cfg), video[None, :, :, rows, cols], cfg)
+        sr = upscale_video(load_inference_model(None, cfg), video[None, :, :, rows, cols], cfg)
     assert _uint8_digest(sr) == expected

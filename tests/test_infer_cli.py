@@ -77,14 +77,14 @@ def test_image_and_folder_inputs(infer, tiny_model_dir, sample_clip, tmp_path):
 def test_a_failed_run_leaves_no_output(infer, tiny_model_dir, sample_clip, tmp_path, monkeypatch):
     import fastvsr.pipeline.files as files
 
-    real_stream = files.restore_stream
+    real_stream = files.upscale_stream
 
     def failing_stream(*args, **kwargs):
         for piece in real_stream(*args, **kwargs):
             yield piece
             raise RuntimeError("simulated crash after the first frames")
 
-    monkeypatch.setattr(files, "restore_stream", failing_stream)
+    monkeypatch.setattr(files, "upscale_stream", failing_stream)
     argv = ["--input", str(sample_clip), "--output", str(tmp_path / "out.mp4"), "--model", str(tiny_model_dir),
             "--quiet", "--scale", "1", "--chunk", "5", "--chunk-overlap", "1", "--compare"]
     with pytest.raises(RuntimeError, match="simulated"):

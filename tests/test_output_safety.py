@@ -180,14 +180,14 @@ def test_sigterm_stops_like_sigint_and_leaves_nothing(script, tiny_model_dir, sm
     import fastvsr.pipeline.files as files
 
     infer = script("infer")
-    real_stream = files.restore_stream
+    real_stream = files.upscale_stream
 
     def terminated_stream(*args, **kwargs):
         for piece in real_stream(*args, **kwargs):
             yield piece
             os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(files, "restore_stream", terminated_stream)
+    monkeypatch.setattr(files, "upscale_stream", terminated_stream)
     out = small_clip.parent.parent / "new" / "out.mp4"
     code, err = exit_code(infer.main, ["--input", str(small_clip), "--output", str(out), "--model",
                                        str(tiny_model_dir), "--scale", "1", "--chunk", "1", "--chunk-overlap",

@@ -18,7 +18,7 @@ from fastvsr.errors import ConfigError, InputError
 from fastvsr.models import RestoreContext, VSRModel
 from fastvsr.ops.resize import resize_video, upscale_lr
 from fastvsr.pipeline.config import InferConfig
-from fastvsr.pipeline.restore import restore_stream, restore_video
+from fastvsr.pipeline.upscale import upscale_stream, upscale_video
 
 
 class SpaceToDepthVAE(nn.Module):
@@ -92,7 +92,7 @@ def cfg_with(**kw) -> InferConfig:
 def test_identity_like_model_returns_the_upscaled_input(f_enc, f_dec, scale):
     model = SpaceToDepthModel(f_enc, f_dec)
     lr = torch.rand(1, 3, 7, 18, 22)  # odd sizes: spatial and temporal padding are exercised
-    out = restore_video(model, lr, cfg_with(scale=scale, tile=0, chunk_frames=64))
+    out = upscale_video(model, lr, cfg_with(scale=scale, tile=0, chunk_frames=64))
     assert out.shape == (1, 3, 7, 18 * scale, 22 * scale)
     torch.testing.assert_close(out, expected_output(model, lr, scale).clamp(0, 1), atol=1e-6, rtol=0)
 
@@ -100,8 +100,8 @@ def test_identity_like_model_returns_the_upscaled_input(f_enc, f_dec, scale):
 def test_tiled_and_chunked_equals_whole_video():
     model = SpaceToDepthModel(8, 16, latent_multiple=2)
     lr = torch.rand(2, 3, 23, 40, 72)  # x2 -> 80x144 -> latent 10x18: several tiles per axis
-    whole = restore_video(model, lr, cfg_with(tile=0, chunk_frames=64))
-    pieces = restore_video(model, lr, cfg_with(tile=4, tile_overlap=2, chunk_frames=9, chunk_overlap=3))
+    whole = upscale_video(model, lr, cfg_with(tile=0, chunk_frames=64))
+    pieces = upscale_video(model, lr, cfg_with(tile=4, tile_overlap=2, chunk_frames=9, chunk_overlap=3))
     assert model.calls > 2 * 3 * 6  # really tiled (per chunk, >= 3x6 tiles) and chunked
     torch.testing.assert_close(pieces, whole, atol=1e-5, rtol=0)
 
@@ -120,9 +120,9 @@ class ContextModel(SpaceToDepthModel):
 def test_overlap_feathering_hides_tile_borders_of_a_model_with_context():
     model = ContextModel(8, 16, latent_multiple=1)
     lr = resize_video(torch.rand(1, 3, 1, 12, 20), (48, 80))  # smooth content, 96x160 output
-    whole = restore_video(model, lr, cfg_with(scale=2, tile=0))
-    hard_cut = restore_video(model, lr, cfg_with(scale=2, tile=2, tile_overlap=0))
-    feathered = restore_video(model, lr, cfg_with(scale=2, tile=4, tile_overlap=2))
+    whole = upscale_video(model, lr, cfg_with(scale=2, tile=0))
+    hard_cut = upscale_video(model, lr, cfg_with(scale=2, tile=2, tile_overlap=0))
+    feathered = upscale_video(model, lr, cfg_with(scale=2, tile=4, tile_overlap=2))
     hard_err, soft_err = (hard_cut - whole).abs(), (feathered - whole).abs()
     assert hard_err.max() > 0.05  # the blur really sees the tile borders
     assert soft_err.mean() < hard_err.mean() / 2 and soft_err.max() < hard_err.max()
@@ -133,7 +133,7 @@ def test_chunks_are_cross_faded_not_cut():
     # Each restore call adds a different offset: frames shared by two chunks must be a linear mix of both.
     model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=1, offset_per_call=0.1)
     lr = torch.full((1, 3, 10, 8, 8), 0.2)
-    out = restore_video(model, lr, cfg_with(scale=1, tile=0, chunk_frames=6, chunk_overlap=4))
+    out = upscale_video(model, lr, cfg_with(scale=1, tile=0, chunk_frames=6, chunk_overlap=4))
     per_frame = out[0, 0, :, 0, 0]
     # chunk 1 covers 0..5 (+0.1), chunk 2 covers 2..7 (+0.2), chunk 3 covers 4..9 (+0.3)
     assert per_frame[0].item() == pytest.approx(0.3) and per_frame[-1].item() == pytest.approx(0.5)
@@ -155,7 +155,7 @@ def test_memory_is_flat_in_video_length():
                 read += n
                 yield start, torch.rand(3, n, 8, 8)
 
-        for piece in restore_stream(model, blocks(), num_frames, cfg_with(scale=1, tile=0, chunk_frames=9,
+        for piece in upscale_stream(model, blocks(), num_frames, cfg_with(scale=1, tile=0, chunk_frames=9,
                                                                           chunk_overlap=2), progress=False):
             emitted += piece.sr.shape[1]
             held = max(held, read - emitted)
@@ -169,7 +169,7 @@ def test_memory_is_flat_in_video_length():
 def test_restored_frames_carry_their_lr_frames():
     model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=4)
     lr = torch.rand(3, 20, 8, 8)
-    pieces = list(restore_stream(model, [(0, lr[:, :7]), (7, lr[:, 7:])], 20, cfg_with(scale=1, tile=0,
+    pieces = list(upscale_stream(model, [(0, lr[:, :7]), (7, lr[:, 7:])], 20, cfg_with(scale=1, tile=0,
                                  chunk_frames=9, chunk_overlap=2), progress=False))
     assert [p.start for p in pieces] == [0, 7, 14]
     assert torch.equal(torch.cat([p.lr for p in pieces], dim=1), lr)
@@ -179,15 +179,15 @@ def test_restored_frames_carry_their_lr_frames():
 def test_short_input_stream_is_an_input_error():
     model = SpaceToDepthModel(8, 8, latent_multiple=1)
     with pytest.raises(InputError, match="ended after 5 frames, expected 9"):
-        list(restore_stream(model, [(0, torch.rand(3, 5, 8, 8))], 9, cfg_with(scale=1), progress=False))
+        list(upscale_stream(model, [(0, torch.rand(3, 5, 8, 8))], 9, cfg_with(scale=1), progress=False))
 
 
 @pytest.mark.parametrize("method", ["wavelet", "adain"])
 def test_color_fix_pulls_colour_back_to_the_input(method):
     model = SpaceToDepthModel(8, 8, latent_multiple=1, frame_multiple=1, offset_per_call=0.3)  # colour shift
     lr = torch.rand(1, 3, 2, 16, 16) * 0.5
-    plain = restore_video(model, lr, cfg_with(scale=2, tile=0))
-    fixed = restore_video(model, lr, cfg_with(scale=2, tile=0, color_fix=method))
+    plain = upscale_video(model, lr, cfg_with(scale=2, tile=0))
+    fixed = upscale_video(model, lr, cfg_with(scale=2, tile=0, color_fix=method))
     reference = resize_video(lr, (32, 32))
     assert (fixed.mean() - reference.mean()).abs() < 0.02 < (plain.mean() - reference.mean()).abs()
 
@@ -195,8 +195,8 @@ def test_color_fix_pulls_colour_back_to_the_input(method):
 def test_seeded_runs_are_deterministic():
     lr = torch.rand(1, 3, 5, 16, 16)
     cfg = cfg_with(scale=2, tile=0)
-    runs = [restore_video(SpaceToDepthModel(noise=0.05), lr, cfg) for _ in range(2)]
-    other = restore_video(SpaceToDepthModel(noise=0.05), lr, cfg_with(scale=2, tile=0, seed=1))
+    runs = [upscale_video(SpaceToDepthModel(noise=0.05), lr, cfg) for _ in range(2)]
+    other = upscale_video(SpaceToDepthModel(noise=0.05), lr, cfg_with(scale=2, tile=0, seed=1))
     assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], other)
 
 
@@ -204,9 +204,9 @@ def test_bf16_is_close_to_fp32():
     from fastvsr.pipeline.device import prepare_model
 
     lr = torch.rand(1, 3, 5, 16, 16)
-    ref = restore_video(SpaceToDepthModel(), lr, cfg_with(scale=2, tile=0))
+    ref = upscale_video(SpaceToDepthModel(), lr, cfg_with(scale=2, tile=0))
     cfg = cfg_with(scale=2, tile=0, dtype="bf16")
-    out = restore_video(prepare_model(SpaceToDepthModel(), cfg), lr, cfg)
+    out = upscale_video(prepare_model(SpaceToDepthModel(), cfg), lr, cfg)
     assert out.dtype == torch.float32 and (out - ref).abs().max() < 1e-2
 
 
@@ -216,7 +216,7 @@ def test_config_checks(tmp_path):
     with pytest.raises(ConfigError, match="color_fix"):
         load_config(InferConfig, overrides=["color_fix=sepia"])
     with pytest.raises(ConfigError, match="latent multiple 2"):
-        restore_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8),
+        upscale_video(SpaceToDepthModel(latent_multiple=2), torch.rand(1, 3, 1, 8, 8),
                       cfg_with(tile=5, tile_overlap=1))
 
 

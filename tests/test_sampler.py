@@ -28,20 +28,31 @@ def _pair(shape=(2, 4, 3, 6, 8), dtype=torch.float64):
     return torch.randn(shape, generator=g, dtype=dtype), torch.randn(shape, generator=g, dtype=dtype)
 
 
-def test_cogvideox_schedule_matches_diffusers_table(vsched):
-    from diffusers import CogVideoXDPMScheduler
+def zero_snr_scaled_linear(num_steps=1000, beta_start=0.00085, beta_end=0.012, snr_shift=1.0) -> torch.Tensor:
+    """``abar_t`` written out from the definitions (float64): scaled-linear betas, CogVideoX's SNR shift
+    ``abar / (s + (1 - s) abar)``, then Lin et al. 2024's zero terminal SNR rescale (Algorithm 1: shift
+    ``sqrt(abar)`` so the last is 0, scale so the first is kept)."""
+    betas = torch.linspace(beta_start ** 0.5, beta_end ** 0.5, num_steps, dtype=torch.float64) ** 2
+    abar = torch.cumprod(1 - betas, dim=0)
+    root = (abar / (snr_shift + (1 - snr_shift) * abar)).sqrt()
+    first, last = root[0].clone(), root[-1].clone()
+    return ((root - last) * first / (first - last)) ** 2
 
-    ref = CogVideoXDPMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
-                                rescale_betas_zero_snr=True, snr_shift_scale=1.0).alphas_cumprod
-    t = torch.tensor([0.0, 1.0, 399.0, 998.0, 999.0])
-    assert torch.allclose(vsched.abar(t), ref[t.long()].double())
-    # zero terminal SNR, monotone, DOVE's t*=399 value
-    assert vsched.abar(torch.tensor([999.0])).item() == 0.0
-    assert (vsched.alphas_cumprod.diff() < 0).all()
+
+@pytest.mark.parametrize("snr_shift", [1.0, 3.0])  # 1.0: CogVideoX(1.5)-5B, 3.0: CogVideoX-2B
+def test_cogvideox_schedule_is_the_zero_snr_scaled_linear_formula(snr_shift):
+    sched = VPredictionSchedule(ScheduleConfig(snr_shift_scale=snr_shift))
+    expected = zero_snr_scaled_linear(snr_shift=snr_shift)
+    t = torch.tensor([0.0, 1.0, 250.0, 399.0, 998.0, 999.0])
+    torch.testing.assert_close(sched.abar(t), expected[t.long()], atol=2e-6, rtol=1e-5)
+    assert sched.abar(torch.tensor([999.0])).item() == 0.0  # zero terminal SNR
+    assert (sched.alphas_cumprod.diff() < 0).all()
+    mid = sched.abar(torch.tensor([399.5])).item()  # fractional timesteps interpolate linearly
+    assert mid == pytest.approx((expected[399] + expected[400]).item() / 2, abs=2e-6)
+
+
+def test_doves_start_timestep_value(vsched):
     assert vsched.abar(torch.tensor([399.0])).item() == pytest.approx(0.3935, abs=1e-4)
-    # fractional timesteps interpolate between neighbours
-    mid = vsched.abar(torch.tensor([399.5])).item()
-    assert vsched.abar(torch.tensor([400.0])).item() < mid < vsched.abar(torch.tensor([399.0])).item()
 
 
 def test_v_identities(vsched):

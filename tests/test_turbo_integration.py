@@ -93,7 +93,7 @@ def _tiny_turbo_model():
 
 def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame():
     from fastvsr.pipeline.config import InferConfig
-    from fastvsr.pipeline.restore import restore_video
+    from fastvsr.pipeline.upscale import upscale_video
 
     model = _tiny_turbo_model()
     video = torch.rand(1, 3, 17, 16, 16)
@@ -106,16 +106,16 @@ def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame()
         seen.append(context.z_first)
         return restore(z, steps, context)
 
-    first_chunk = restore_video(model, video[:, :, :9], load_config(InferConfig, [], settings))
+    first_chunk = upscale_video(model, video[:, :, :9], load_config(InferConfig, [], settings))
     model.restore = recording_restore
-    chained = restore_video(model, video, chained_cfg)
+    chained = upscale_video(model, video, chained_cfg)
     assert seen[0] is None and seen[1].shape == (1, 4, 1, 2, 2)  # chunks [0, 9) and [8, 17), 32 px padded to 64
     # chunk 2 is given the latent of chunk 1's last SR frame (frame 8), padded as the encoder input is
     frame8 = pad_to_multiple(first_chunk[:, :, 8:9], model.pixel_multiple)[0]
     assert torch.allclose(seen[1], model.encode(frame8), atol=1e-5)
     assert torch.allclose(chained[:, :, :8], first_chunk[:, :, :8], atol=1e-6)
     model.restore = restore
-    independent = restore_video(model, video, load_config(InferConfig, [], settings))
+    independent = upscale_video(model, video, load_config(InferConfig, [], settings))
     assert chained.shape == independent.shape == (1, 3, 17, 32, 32)
     assert not torch.allclose(chained[:, :, 9:], independent[:, :, 9:])
 
@@ -123,7 +123,7 @@ def test_chain_first_frame_restores_each_chunk_given_the_previous_chunks_frame()
 def test_chain_first_frame_needs_overlap_and_a_model_that_conditions_on_the_first_frame():
     from fastvsr.models.kinds.fastvsr import FastVSRModel
     from fastvsr.pipeline.config import InferConfig
-    from fastvsr.pipeline.restore import restore_video
+    from fastvsr.pipeline.upscale import upscale_video
 
     with pytest.raises(ConfigError, match="chunk_overlap >= 1"):
         load_config(InferConfig, [], ["chain_first_frame=true", "chunk_overlap=0"])
@@ -131,4 +131,4 @@ def test_chain_first_frame_needs_overlap_and_a_model_that_conditions_on_the_firs
     plain = FastVSRModel(turbo.vae, turbo.denoiser, None, turbo.sampler)
     cfg = load_config(InferConfig, [], ["chain_first_frame=true", "scale=2", "tile=0", "device=cpu"])
     with pytest.raises(ConfigError, match="conditions on the first frame"):
-        restore_video(plain, torch.rand(1, 3, 9, 16, 16), cfg)
+        upscale_video(plain, torch.rand(1, 3, 9, 16, 16), cfg)

@@ -15,7 +15,7 @@ from fastvsr.models.denoisers import DenoiserConfig, UNetDenoiserConfig, add_ste
 from fastvsr.models.kinds.fastvsr import FastVSRModel
 from fastvsr.models.kinds.turbovsr import TurboVSRModel
 from fastvsr.pipeline.config import InferConfig
-from fastvsr.pipeline.restore import restore_video
+from fastvsr.pipeline.upscale import upscale_video
 from fastvsr.train.turbo import bootstrap_targets, shortcut_times
 
 SCHEDULE = FlowSchedule(ScheduleConfig(kind="flow"))
@@ -164,7 +164,7 @@ def test_pipeline_restores_video_and_image_with_the_turbo_bundle(model):
     cfg = InferConfig(scale=4, steps=2, tile=0, chunk_frames=9, chunk_overlap=0, device="cpu")
     assert model.input_upscale(4) == 4 and model.pixel_multiple == 64 and model.frame_multiple == 8
     video = torch.rand(1, 3, 9, 12, 20)  # padded to 64 x 128 and 9 frames inside, unpadded after
-    out = restore_video(model, video, cfg)
+    out = upscale_video(model, video, cfg)
     assert out.shape == (1, 3, 9, 48, 80) and out.isfinite().all()
-    image = restore_video(model, video[:, :, :1], cfg)
+    image = upscale_video(model, video[:, :, :1], cfg)
     assert image.shape == (1, 3, 1, 48, 80)

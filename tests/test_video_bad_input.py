@@ -62,14 +62,12 @@ def test_truncated_mp4(tmp_path, keep):
 
 
 def test_corrupt_payload(tmp_path):
+    """6 kB of noise in the middle of the H.264 payload: the decoder refuses the stream (a one-line error
+    naming the file), it does not return frames built from garbage."""
     data = bytearray(BBB.read_bytes())
     data[20_000:26_000] = np.random.default_rng(0).integers(0, 256, 6000, dtype=np.uint8).tobytes()
     (tmp_path / "noise.mp4").write_bytes(bytes(data))
-    try:  # FFmpeg may conceal the damage (then frames come out complete) or refuse: both are acceptable
-        frames, _ = read_video(tmp_path / "noise.mp4")
-        assert frames.shape == (3, 17, 180, 320)
-    except InputError as err:
-        assert "\n" not in str(err) and "noise.mp4" in str(err)
+    assert_one_line_input_error(tmp_path / "noise.mp4", "cannot decode .*corrupt/truncated")
 
 
 def test_truncated_mkv_reads_the_frames_present(tmp_path):

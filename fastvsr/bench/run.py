@@ -1,6 +1,6 @@
 """The benchmark runner: count, time and measure every variant of a :class:`BenchConfig` side by side.
 
-Per variant the LR clip goes through the model contract, as inference does (``fastvsr.pipeline.restore``
+Per variant the LR clip goes through the model contract, as inference does (``fastvsr.pipeline.upscale``
 without tiling): ``prepare_input`` (upscale by ``model.input_upscale(scale)`` and pad to the model's
 multiples), ``encode``, ``restore`` (the denoiser), ``decode`` and ``unpad_output``.  MACs are counted on the meta device (nothing allocated); latency
 and peak memory are measured on the configured device with random weights (costs do not depend on values).

@@ -17,7 +17,7 @@ from fastvsr.errors import InputError, OutputError
 from fastvsr.pipeline.compare import side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
-from fastvsr.pipeline.restore import restore_stream
+from fastvsr.pipeline.upscale import upscale_stream
 
 READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
 
@@ -100,7 +100,7 @@ def super_resolve_path(
         if len(extras) == 2:
             side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, overwrite=overwrite,
                                                    inputs=(source, target)))
-        for piece in restore_stream(model, blocks, info.num_frames, cfg, progress):
+        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
             out.write(piece.sr)
             if compare:
                 both = side_by_side(piece.lr, piece.sr)

@@ -31,7 +31,7 @@ from fastvsr.metrics.fullref import psnr, ssim
 from fastvsr.ops.resize import resize_video
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR
-from fastvsr.pipeline.restore import restore_video
+from fastvsr.pipeline.upscale import upscale_video
 from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.plots import plot_runs
 from fastvsr.train.validation import save_comparison_png
@@ -55,7 +55,7 @@ def model_upscaler(folder: Path, frames: int) -> Upscaler:
 
     cfg = InferConfig(scale=SCALE, device="cpu", chunk_frames=frames, chunk_overlap=0, tile=0)
     model = load_inference_model(folder, cfg)
-    return lambda lr: restore_video(model, lr, cfg)
+    return lambda lr: upscale_video(model, lr, cfg)
 
 
 def degraded_inputs(gt: torch.Tensor, realworld: DegradationConfig, seed: int) -> dict[str, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""Restore videos with any model kind (the :class:`~fastvsr.models.VSRModel` contract): the one inference pipeline.
+"""Upscale videos with any model kind (the :class:`~fastvsr.models.VSRModel` contract): the one inference pipeline.
 
 Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping by ``chunk_overlap``)::
 
@@ -45,7 +45,7 @@ def check_tiles(model: nn.Module, cfg: InferConfig) -> None:
                           f"latent multiple {lm}")
 
 
-def restore_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
+def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                  first_frame: torch.Tensor | None = None) -> torch.Tensor:
     """Restore one temporal chunk, tiled in latent space.
 
@@ -93,7 +93,7 @@ def _encoder_input(frame: torch.Tensor, info: PadInfo, multiple: int) -> torch.T
 
 
 @dataclass(frozen=True)
-class RestoredFrames:
+class UpscaledFrames:
     """Consecutive finished frames ``[start, start + T)`` and the LR frames they came from."""
 
     start: int
@@ -101,13 +101,13 @@ class RestoredFrames:
     sr: torch.Tensor  # (3, T, H * scale, W * scale) float in [0, 1]
 
 
-def restore_stream(
+def upscale_stream(
     model: nn.Module,
     blocks: Iterable[tuple[int, torch.Tensor]],
     num_frames: int,
     cfg: InferConfig,
     progress: bool = True,
-) -> Iterator[RestoredFrames]:
+) -> Iterator[UpscaledFrames]:
     """Restore a video given as a stream of frame blocks; finished frames come out as soon as possible.
 
     Memory holds about two chunks of frames whatever the length of the video.
@@ -121,7 +121,7 @@ def restore_stream(
         progress: show a tqdm bar (frames and frames/s).
 
     Yields:
-        :class:`RestoredFrames` covering ``[0, num_frames)`` in order; ``sr`` on the CPU.
+        :class:`UpscaledFrames` covering ``[0, num_frames)`` in order; ``sr`` on the CPU.
     """
     check_tiles(model, cfg)
     if cfg.chain_first_frame and not model.condition_on_first_frame:
@@ -133,7 +133,7 @@ def restore_stream(
     torch.manual_seed(cfg.seed)
     with tqdm(total=num_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
         for i, (span, lr) in enumerate(rechunk(blocks, spans)):
-            sr = restore_clip(model, lr[None], cfg, first_frame=first)
+            sr = upscale_clip(model, lr[None], cfg, first_frame=first)
             if cfg.chain_first_frame and i + 1 < len(spans):
                 offset = spans[i + 1].start - span.start
                 first = sr[:, :, offset:offset + 1]
@@ -141,11 +141,11 @@ def restore_stream(
             start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1]:
                 bar.update(finished.shape[1])
-                yield RestoredFrames(start, lr[:, start - span.start: ready_until - span.start], finished)
+                yield UpscaledFrames(start, lr[:, start - span.start: ready_until - span.start], finished)
 
 
-def restore_video(model: nn.Module, video: torch.Tensor, cfg: InferConfig, progress: bool = False) -> torch.Tensor:
-    """Restore whole in-memory videos (chunked and tiled exactly as :func:`restore_stream`).
+def upscale_video(model: nn.Module, video: torch.Tensor, cfg: InferConfig, progress: bool = False) -> torch.Tensor:
+    """Restore whole in-memory videos (chunked and tiled exactly as :func:`upscale_stream`).
 
     Args:
         model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
@@ -159,6 +159,6 @@ def restore_video(model: nn.Module, video: torch.Tensor, cfg: InferConfig, progr
         raise ValueError(f"expected a (B, 3, T, H, W) video, got shape {tuple(video.shape)}")
     clips = []
     for clip in video:
-        pieces = restore_stream(model, [(0, clip)], clip.shape[1], cfg, progress=progress)
+        pieces = upscale_stream(model, [(0, clip)], clip.shape[1], cfg, progress=progress)
         clips.append(torch.cat([piece.sr for piece in pieces], dim=1))
     return torch.stack(clips)
