@@ -15,8 +15,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastvsr.bench.config import BenchConfig
 from fastvsr.atomic import check_output_path
+from fastvsr.bench.config import BenchConfig
 from fastvsr.bench.report import REPORT_FILES, print_report, write_report
 from fastvsr.bench.run import run_benchmark
 from fastvsr.cli import add_config_arguments, config_overrides, run_main

@@ -7,7 +7,6 @@ import torch
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, WeightsMissingError
-from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.losses import (
     BackboneWeights,
     LowerBoundConfig,
@@ -25,6 +24,7 @@ from fastvsr.losses import (
     lower_bound_objective,
     mse_per_sample,
 )
+from fastvsr.ops.resize import bicubic_rescale
 
 
 def _video(b=2, t=3, h=16, w=16, seed=0):

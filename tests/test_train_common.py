@@ -12,17 +12,15 @@ from torch.utils.data import Dataset
 
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError, InputError
-from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.accelerator import resolve_mixed_precision, setup_accelerator
+from fastvsr.train.checkpoint import list_checkpoints
+from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.data_order import StepBatchSampler
 from fastvsr.train.modules import ema_weights, weights_digest
 from fastvsr.train.optim import build_lr_schedule
-from fastvsr.train.session import NonFiniteLossError, Session, start_session
-from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.runlog import read_metrics
+from fastvsr.train.session import NonFiniteLossError, Session, start_session
 from tests.train_helpers import _one_thread_fresh_accelerator  # noqa: F401
-
-
 
 
 class ToyClips(Dataset):

@@ -152,8 +152,8 @@ def test_stage0_decodes_a_posterior_sample_or_its_mean(sample_posterior):
 
 
 def test_stage1_encoder_input_is_the_paper_downscale_or_the_inference_lr():
-    from fastvsr.ops.resize import bicubic_rescale
     from fastvsr.models.vae.shortcut import pixels_to_latent
+    from fastvsr.ops.resize import bicubic_rescale
     from fastvsr.train.vae import f16_encoder_input
 
     torch.manual_seed(0)

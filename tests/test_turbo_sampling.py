@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from fastvsr.config import load_config
-from fastvsr.errors import WeightsMissingError
 from fastvsr.diffusion import FlowSchedule, ScheduleConfig, shortcut_sample
 from fastvsr.diffusion.factorized import FirstFrameConditioned, factorized_restore, first_frame_condition
 from fastvsr.diffusion.sampler import SamplerConfig
+from fastvsr.errors import WeightsMissingError
 from fastvsr.models import DecoderConfig, ModelConfig, VAEConfig, build_model, load_model
 from fastvsr.models.denoisers import DenoiserConfig, UNetDenoiserConfig, add_step_size_embedding, uses_step_size
 from fastvsr.models.kinds.fastvsr import FastVSRModel

@@ -12,8 +12,8 @@ from fastvsr.config import load_config
 from fastvsr.data.video import read_video
 from fastvsr.diffusion import restore_latent
 from fastvsr.errors import ConfigError, InputError, WeightsMissingError
-from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models import ModelConfig, VSRModel, build_model
+from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.kinds.fastvsr import FastVSRModel
 
 

@@ -21,12 +21,13 @@ from tqdm import tqdm
 
 from fastvsr.atomic import atomic_path
 from fastvsr.config import require
-from fastvsr.data.degradations import DegradationConfig, degrade_clip
 from fastvsr.data.clips import clip_name, is_frame_folder, list_clips, listed
+from fastvsr.data.degradations import DegradationConfig, degrade_clip
 from fastvsr.data.frames import list_frame_files
 from fastvsr.data.info import VideoInfo
 from fastvsr.data.video import planes_to_float, probe_video, read_video, read_video_planes
 from fastvsr.errors import InputError
+
 
 def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
     """Expand the configured HR sources into clips.

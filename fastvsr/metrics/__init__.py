@@ -6,8 +6,8 @@ built. Entry points: :func:`build_metrics`, :func:`evaluate_pairs`, :func:`evalu
 
 from fastvsr.metrics.config import DEFAULT_METRICS, CropMode, EvalConfig, FlowKind
 from fastvsr.metrics.evaluate import evaluate_paths
-from fastvsr.metrics.protocol import VideoPair, align_pair, evaluate_batch, evaluate_pairs, evaluate_video
 from fastvsr.metrics.info import METRIC_INFO
+from fastvsr.metrics.protocol import VideoPair, align_pair, evaluate_batch, evaluate_pairs, evaluate_video
 from fastvsr.metrics.registry import MetricSet, build_metrics
 from fastvsr.metrics.results import EvalResults, result_paths, write_results
 

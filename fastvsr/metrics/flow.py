@@ -6,10 +6,9 @@ Both map ``(N, 3, H, W)`` float ``[0, 1]`` frame batches ``a, b`` to flow ``(N, 
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Protocol
-
-import pickle
 
 import cv2
 import numpy as np

@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
-
 from fastvsr.atomic import check_output_path, resolve_output
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
 from fastvsr.errors import InputError, OutputError

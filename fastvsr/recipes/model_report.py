@@ -32,8 +32,8 @@ from fastvsr.ops.resize import resize_video
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR
 from fastvsr.pipeline.upscale import upscale_video
-from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.plots import plot_runs
+from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.validation import save_comparison_png
 
 SCALE = 4

@@ -15,8 +15,8 @@ from torch.utils.data import Dataset
 from fastvsr.atomic import atomic_path
 from fastvsr.errors import ConfigError
 from fastvsr.losses import LowerBoundMode
-from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.plots import plot_runs
+from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.vae import VAEStage, VAETrainConfig, train_vae
 
 ABLATION_PANELS = (("train/rec", "train/floor_err"), "train/lower_bound", "train/lambda",

@@ -19,7 +19,6 @@ export is a model folder the inference CLI loads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -35,10 +34,10 @@ from fastvsr.models.config import ModelConfig
 from fastvsr.models.registry import build_model
 from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.accelerator import setup_accelerator
-from fastvsr.train.modules import enable_gradient_checkpointing
-from fastvsr.train.session import start_session
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
+from fastvsr.train.modules import enable_gradient_checkpointing
+from fastvsr.train.session import start_session
 from fastvsr.train.vae import MOVED_TO_MODEL
 
 
@@ -139,12 +138,6 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
                 terms = loss_fn.terms(model.decoder.decode(z_hat, clamp=False), gt)  # unclamped: gradients
                 loss = torch.stack(list(terms.values())).sum(dim=0).mean()
                 logs = {"total": loss.item(), "phase": 1.0, **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
-        session.step(loss, logs)
-        if session.validation_due():
-            session.validate(validate)
-        session.checkpoint_if_due()
+        session.advance(loss, logs, lambda: session.validate(validate))
 
-    def export(ema_denoiser: nn.Module, folder: Path) -> None:
-        model.save_pretrained(folder)  # the trained denoiser is model.denoiser (EMA weights loaded by finish)
-
-    return session.finish(export)
+    return session.finish(lambda ema_denoiser, folder: model.save_pretrained(folder))  # EMA weights loaded

@@ -3,18 +3,18 @@ periodic checkpoints and validation, and the end of a run (export, summary). Its
 accelerator and seeds (``accelerator.py``), optimiser and schedule (``optim.py``), EMA and module helpers
 (``modules.py``), data order (``data_order.py``), validation scores and pictures (``validation.py``).
 
-Each stage (``vae.py``, ``diffusion.py``) writes its own explicit loop::
+Each stage (``vae.py``, ``diffusion.py``, ``turbo.py``) writes its own explicit loop::
 
     accelerator = setup_accelerator(cfg.train)
     model = build ...                                  # the trained module, built from cfg.train.seed
-    session = start_session(accelerator, cfg.train, cfg.optim, model, config_to_dict(cfg), resume)
+    session = start_session(accelerator, cfg.train, cfg.optim, model, cfg, resume)
+    validate = lambda: session.validate(<the stage's validation forward>)
+    if session.validation_due():
+        validate()                                     # the step-0 baseline
     for batch in session.batches(dataset):
         with accelerator.autocast():
             loss, logs = <the stage's loss>
-        session.step(loss, logs)
-        if session.due(cfg.train.validate_every):
-            session.validate(<the stage's validation forward>)
-        session.checkpoint_if_due()
+        session.advance(loss, logs, validate)          # step, then validation and checkpoint when due
     session.finish(<export function>)
 
 Data order is a pure function of ``(seed, step, rank)`` (:class:`StepBatchSampler`), so the checkpointed step
@@ -142,6 +142,13 @@ class Session:
                 scalars["train/grad_norm"] = float(grad_norm)
             self.log.log(self.state.step, scalars)
             self.progress.set_postfix(loss=f"{logs.get('total', loss.item()):.4g}")
+
+    def advance(self, loss: torch.Tensor, logs: dict[str, float], validate: Callable[[], None]) -> None:
+        """One training step (:meth:`step`), then ``validate()`` and a checkpoint when they are due."""
+        self.step(loss, logs)
+        if self.validation_due():
+            validate()
+        self.checkpoint_if_due()
 
     def logged_step(self, count: int) -> bool:
         """Whether the step that brings the count of finished steps to ``count`` logs its scalars.

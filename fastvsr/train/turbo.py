@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,20 +33,20 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from fastvsr.config import require
+from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.diffusion.factorized import FirstFrameConditioned, first_frame_condition
 from fastvsr.diffusion.sampler import Denoiser, flow_target, shortcut_bootstrap_target
 from fastvsr.diffusion.schedule import FlowSchedule
-from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.models.bundle import RestoreContext, VSRModel
 from fastvsr.models.config import ModelConfig
 from fastvsr.models.denoisers import add_step_size_embedding, uses_step_size
 from fastvsr.models.registry import build_model
+from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.accelerator import setup_accelerator
+from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.modules import ema_weights, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
-from fastvsr.train.config import LoopConfig, OptimConfig
-from fastvsr.data.datasets import VideoDatasetConfig
-from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 
 
 class TurboStage(str, Enum):
@@ -283,12 +282,6 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
                 tb.target = with_bootstrap_targets(tb, ema_model, schedule, cfg.shortcut.clip)
         with accelerator.autocast():
             loss, logs = student_loss(session.model, tb, schedule)
-        session.step(loss, logs)
-        if session.validation_due():
-            session.validate(validate)
-        session.checkpoint_if_due()
+        session.advance(loss, logs, lambda: session.validate(validate))
 
-    def export(ema_denoiser: nn.Module, folder: Path) -> None:
-        model.save_pretrained(folder)  # the trained denoiser is model.denoiser (EMA weights loaded by finish)
-
-    return session.finish(export)
+    return session.finish(lambda ema_denoiser, folder: model.save_pretrained(folder))  # EMA weights loaded

@@ -30,6 +30,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from fastvsr.config import require
+from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.losses import (
     LowerBoundConfig,
     ReconstructionLoss,
@@ -46,12 +47,10 @@ from fastvsr.models.vae import build_vae
 from fastvsr.models.vae.common import scale_latent
 from fastvsr.ops.resize import bicubic_rescale, upscale_lr
 from fastvsr.train.accelerator import setup_accelerator
+from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.modules import MethodForward, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
-from fastvsr.train.config import LoopConfig, OptimConfig
-from fastvsr.data.datasets import VideoDatasetConfig
-from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
-
 
 F16_INPUTS = ("hr_down2", "lr_nearest_up2")
 
@@ -208,10 +207,7 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
                                    with_floor=with_floor)
                 loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
                                                    cfg.lower_bound.mode, lam)
-        session.step(loss, logs)
-        if session.validation_due():
-            validate()
-        session.checkpoint_if_due()
+        session.advance(loss, logs, validate)
 
     def export(model: nn.Module, folder: Path) -> None:
         inner = model.vae if stage is VAEStage.F8 else model.module

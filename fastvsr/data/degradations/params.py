@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from fastvsr.data.degradations.config import (BlurConfig, CodecConfig, DegradationConfig, FinalConfig, JpegConfig,
-                                              NoiseConfig, ResizeConfig, StageConfig)
+from fastvsr.data.degradations.config import (
+    BlurConfig,
+    CodecConfig,
+    DegradationConfig,
+    FinalConfig,
+    JpegConfig,
+    NoiseConfig,
+    ResizeConfig,
+    StageConfig,
+)
 from fastvsr.data.degradations.kernels import anisotropic_kernel, isotropic_gaussian, sinc_kernel
 
 

@@ -15,8 +15,13 @@ from fastvsr.data.degradations.codec import compress_video
 from fastvsr.data.degradations.config import DegradationConfig, DegradationMode
 from fastvsr.data.degradations.jpeg import jpeg
 from fastvsr.data.degradations.noise import gaussian_noise, poisson_noise
-from fastvsr.data.degradations.params import (CodecParams, DegradationParams, FinalParams, StageParams,
-                                              sample_degradation)
+from fastvsr.data.degradations.params import (
+    CodecParams,
+    DegradationParams,
+    FinalParams,
+    StageParams,
+    sample_degradation,
+)
 from fastvsr.data.degradations.resize import resize_frames
 from fastvsr.errors import InputError
 from fastvsr.ops.resize import bicubic_rescale

@@ -13,7 +13,6 @@ fine-tuned transformer loads as is, plus ``prompt_embeds.safetensors`` ``(1, L, 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from diffusers import CogVideoXTransformer3DModel
