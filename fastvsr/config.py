@@ -114,6 +114,33 @@ def _schema_has(schema: type, dotted: str) -> bool:
     return True
 
 
+def _schema_type(schema: type, dotted: str) -> Any:
+    for name in dotted.split("."):
+        schema = typing.get_type_hints(schema)[name]
+    return schema
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    for name in dotted.split("."):
+        if not isinstance(data, dict) or name not in data:
+            return False, None
+        data = data[name]
+    return True, data
+
+
+def _check_moved(data: dict[str, Any], schema: type, moved: dict[str, str]) -> str | None:
+    """The hint of a moved key that ``data`` (one YAML layer) still uses: a key the schema no longer has, or a
+    plain value where the schema now has a section."""
+    for old, hint in moved.items():
+        present, value = _lookup(data, old)
+        if not present:
+            continue
+        if not _schema_has(schema, old) or (dataclasses.is_dataclass(_schema_type(schema, old))
+                                            and not isinstance(value, dict)):
+            return f"key '{old}' moved: {hint}"
+    return None
+
+
 def _moved_hint(err: OmegaConfBaseException, schema: type, moved: dict[str, str]) -> str | None:
     """``"key 'x' moved: <hint>"`` when the failing key is listed in ``moved``, or sits under a listed key that
     the schema no longer has (a whole section that moved)."""
@@ -144,6 +171,8 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
     moved = moved_keys(schema)
     for path in paths:
         for source, data in _read_yaml(Path(path).resolve()):
+            if hint := _check_moved(data, schema, moved):
+                raise ConfigError(f"{source}: {hint}")
             try:
                 merged = OmegaConf.merge(merged, data)
             except OmegaConfBaseException as err:

@@ -69,3 +69,25 @@ def test_a_kind_from_one_module_and_one_yaml_runs_saves_and_loads(tmp_path):
     loaded = load_model(folder)
     assert type(loaded) is DecoderOnlyModel
     torch.testing.assert_close(upscale_video(loaded.eval(), lr, cfg), sr)
+
+
+@pytest.mark.parametrize("schema, text, new_key", [
+    ("vae", "vae_weights: runs/x/export\n", "model.vae.pretrained"),
+    ("vae", "vae: {kind: spatiotemporal}\n", "model.vae"),
+    ("diffusion", "decoder_weights: runs/y/export\n", "model.decoder.pretrained"),
+    ("diffusion", "decoder: f8\n", "model.decoder.kind"),
+    ("diffusion", "denoiser: {kind: unet}\n", "model.denoiser"),
+    ("model", "decoder: vae\n", "decoder: {kind: f16}"),
+    ("model", "f16: {expansion: copy}\n", "decoder.expansion"),
+    ("bench", "variants: [baseline_f8]\n", "only=[baseline_f8,fastvsr_f16]"),
+])
+def test_yaml_written_for_the_old_description_names_the_new_key(tmp_path, schema, text, new_key):
+    from fastvsr.bench.config import BenchConfig
+    from fastvsr.train.diffusion import DiffusionTrainConfig
+    from fastvsr.train.vae import VAETrainConfig
+
+    schemas = {"vae": VAETrainConfig, "diffusion": DiffusionTrainConfig, "model": ModelConfig, "bench": BenchConfig}
+    (tmp_path / "old.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(schemas[schema], [tmp_path / "old.yaml"])
+    assert "\n" not in str(err.value) and "moved" in str(err.value) and new_key in str(err.value)
