@@ -65,6 +65,25 @@ def _resolve_bases(path: Path, data: dict[str, Any], prefix: tuple[str, ...], ch
     for key, value in data.items():
         if isinstance(value, dict):
             yield from _resolve_bases(path, value, prefix + (str(key),), chain)
+        elif isinstance(value, list):
+            data[key] = [_inline_bases(path, item, chain) if isinstance(item, dict) else item for item in value]
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
+
+
+def _inline_bases(path: Path, item: dict[str, Any], chain: tuple[Path, ...]) -> dict[str, Any]:
+    """A list entry with its ``_base_`` files merged in (lists are replaced whole, so an entry cannot be a
+    layer of its own): the bases' mappings, then the entry's own keys on top."""
+    merged: dict[str, Any] = {}
+    for _, layer in _read_yaml_text(path, item, chain):
+        merged = _deep_merge(merged, layer)
+    return merged
 
 
 def _skeleton(data: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +106,11 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> list[Layer]:
         raise ConfigError(f"{path}: invalid YAML{where}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping of keys, got {type(data).__name__}")
+    return _read_yaml_text(path, data, chain)
+
+
+def _read_yaml_text(path: Path, data: dict[str, Any], chain: tuple[Path, ...]) -> list[Layer]:
+    """:func:`_read_yaml` of a mapping ``data`` read from ``path``."""
     data = copy.deepcopy(data)  # YAML aliases share objects; resolving removes _base_ keys from each occurrence
     layers = list(_resolve_bases(path, data, (), chain))
     # the file's mappings, empty, first: keys keep the order the file writes them in (nested bases merge first)

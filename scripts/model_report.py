@@ -1,12 +1,13 @@
-"""Model report of the default model: x4 on held-out clips, bicubic and real-world LR, against interpolation.
+"""Model report: x4 on held-out clips for clean bicubic and real-world LR, against interpolation (and a twin).
 
-    python scripts/model_report.py                                   # shipped f16 model vs the trained f8 twin
-    python scripts/model_report.py --model runs/default_model/stage2_f16/export --frames 9
+    python scripts/model_report.py                                   # the shipped model on the held-out clips
+    python scripts/model_report.py --model runs/default_model/stage2_f16/export --twin runs/default_model/twin/export
+    python scripts/model_report.py --model my_model --clips my_clip.mp4 --frames 9 --out runs/report
 
-Writes to --out (default figs/default_model): metrics.json and metrics.md (PSNR / SSIM / E*warp[dis] per clip,
-LR kind and method, with means and the gain over bicubic, and the f8/f16 CPU latency), crops_<clip>_<lr>.png
-(middle-frame crops) and curves.png (training curves of every stage). What it measures:
-fastvsr.recipes.model_report.
+Clips default to the recipe's held-out clips (runs/default_model/data/heldout) when they exist, else the
+held-out test clip of the repository (no download). Writes metrics.json and metrics.md (PSNR / SSIM /
+E*warp[dis] per clip, LR kind and method, the gain over bicubic, and the f8/f16 CPU latency with --twin) and
+crops_<clip>_<lr>.png into --out. What it measures: fastvsr.recipes.model_report.
 """
 
 from __future__ import annotations
@@ -23,19 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     defaults = ReportConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=defaults.model, help="the f16 model folder")
-    parser.add_argument("--twin", type=Path, default=defaults.twin,
-                        help="the f8 twin folder (scripts/train_default_model.py's twin stage)")
-    parser.add_argument("--heldout", type=Path, default=defaults.heldout,
-                        help="folder of held-out clips (frame folders), as scripts/train_default_model.py writes")
-    parser.add_argument("--runs", type=Path, default=defaults.runs, help="training runs (curves)")
-    parser.add_argument("--realworld", default=defaults.realworld)
-    parser.add_argument("--frames", type=int, default=17, help="frames of each held-out clip")
-    parser.add_argument("--crop", type=int, default=96, help="crop size of the comparison PNGs (HR pixels)")
-    parser.add_argument("--latency-frames", type=int, default=5)
-    parser.add_argument("--latency-repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=defaults.out)
+    parser.add_argument("--model", type=Path, default=defaults.model, help="model folder (default: the shipped one)")
+    parser.add_argument("--twin", type=Path, help="its f8 twin folder (scripts/train_default_model.py's twin stage)")
+    parser.add_argument("--clips", type=Path, nargs="+", default=[], help="clips, or folders of clips")
+    parser.add_argument("--frames", type=int, default=defaults.frames, help="frames of each clip")
+    parser.add_argument("--crop", type=int, default=defaults.crop, help="crop size of the comparison PNGs (HR px)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the degradations")
+    parser.add_argument("--out", type=Path, default=defaults.out, help=f"output folder (default {defaults.out})")
     args = parser.parse_args(argv)
     print(write_model_report(ReportConfig(**vars(args))), end="")
     print(f"wrote {args.out}")

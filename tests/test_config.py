@@ -107,3 +107,16 @@ def test_moved_keys_name_the_new_key(tmp_path):
         load_config(Outer, [tmp_path / "old.yaml"])
     with pytest.raises(ConfigError, match=r"command line: key 'old_lr' moved: write lr instead"):
         load_config(Outer, [], ["old_lr=3"])
+
+
+@dataclass
+class WithModels:
+    models: list[Model] = field(default_factory=list)
+
+
+def test_list_entries_compose_their_own_bases(tmp_path):
+    (tmp_path / "wide.yaml").write_text("channels: 32\nmode: hinge\n")
+    (tmp_path / "run.yaml").write_text("models:\n  - {_base_: wide.yaml}\n  - {_base_: wide.yaml, channels: 3}\n"
+                                       "  - {channels: 5}\n")
+    cfg = load_config(WithModels, [tmp_path / "run.yaml"])
+    assert cfg.models == [Model(32, Mode.hinge), Model(3, Mode.hinge), Model(5, Mode.off)]

@@ -115,3 +115,55 @@ def test_works_with_a_dataloader_and_epoch_indexing(sample_clip):
     assert batch["gt"].shape == (2, 3, 2, 32, 48) and batch["lq"].shape == (2, 3, 2, 8, 12)
     assert len(batch["name"]) == 2
     np.testing.assert_array_equal(batch["gt"][1].numpy(), ds[1]["gt"].numpy())
+
+
+def test_an_image_with_motion_is_a_panned_clip(tmp_path):
+    frames = torch.randint(0, 256, (3, 1, 56, 72), generator=torch.Generator().manual_seed(0)).float() / 255
+    write_video(tmp_path / "photos" / "one.png", frames, 25)  # random pixels: every crop position is unique
+    cfg = VideoDatasetConfig(image_folders=[str(tmp_path / "photos")], num_frames=4, image_motion=3,
+                             crop_size=[32, 48], context=1.0, flip=False, degradation=BICUBIC, repeat=6)
+    photo = frames[:, 0]
+    seen_motion = False
+    for index in range(6):
+        gt = VideoSRDataset(cfg)[index]["gt"]
+        assert gt.shape == (3, 4, 32, 48)
+        # each frame is a crop of the photo, shifted from the last by one fixed integer velocity within +-3 px
+        spots = [torch.nonzero(torch.stack([(photo[:, y:y + 32, x:x + 48] - gt[:, t]).abs().amax() == 0
+                                            for y in range(photo.shape[1] - 31) for x in range(photo.shape[2] - 47)])
+                               ).flatten()[0].item() for t in range(4)]
+        width = photo.shape[2] - 47
+        positions = [(s // width, s % width) for s in spots]
+        steps = {(b[0] - a[0], b[1] - a[1]) for a, b in zip(positions, positions[1:])}
+        assert len(steps) == 1 and all(abs(v) <= 3 for v in steps.pop())
+        seen_motion |= positions[0] != positions[-1]
+    assert seen_motion
+    still = VideoSRDataset(VideoDatasetConfig(image_folders=[str(tmp_path / "photos")], num_frames=4,
+                                              crop_size=[32, 48], degradation=BICUBIC))[0]
+    assert still["gt"].shape == (3, 1, 32, 48)  # image_motion 0: a one-frame clip
+
+
+def test_a_mixture_of_degradations_draws_one_per_item(sample_clip):
+    blurry = load_config(DegradationConfig, [], ["first.noise.prob=0", "second.enabled=false", "final.sinc.prob=0",
+                                                 "first.jpeg.quality=[95,95]", "first.codec.prob=0",
+                                                 "first.resize.mode_probs=[0,0,1]"])
+    cfg = config([sample_clip], num_frames=1, repeat=12, context=1.0, flip=False, degradation=BICUBIC,
+                 degradations=[BICUBIC, blurry])
+    ds = VideoSRDataset(cfg)
+    kinds = set()
+    for index in range(12):
+        item = ds[index]
+        clean = bicubic_downscale(item["gt"].transpose(0, 1), 4).transpose(0, 1)
+        kinds.add(bool(torch.equal(item["lq"], clean)))
+    assert kinds == {True, False}  # both entries were drawn
+    with pytest.raises(ConfigError, match="must have data.degradation.scale = 4"):
+        load_config(VideoDatasetConfig, [], ["degradations=[{scale: 2}]"])
+
+
+def test_cache_epochs_reuse_the_first_epochs_pairs(sample_clip, tmp_path):
+    cfg = config([sample_clip], num_frames=2, repeat=2, cache_dir=str(tmp_path / "cache"), cache_epochs=2)
+    ds = VideoSRDataset(cfg)
+    assert fill_cache(ds, epochs=10) == 2 * 2  # only the first two epochs are degraded
+    ds.set_epoch(5)
+    again = VideoSRDataset(cfg)
+    again.set_epoch(1)
+    assert torch.equal(ds[0]["lq"], again[0]["lq"])  # epoch 5 reads epoch 5 % 2 = 1

@@ -60,7 +60,13 @@ def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
 @dataclass
 class VideoDatasetConfig:
     """Random HR clips and their degradation. ``crop_size`` (HR ``[height, width]``) must be a multiple of
-    ``degradation.scale``; images give one-frame clips whatever ``num_frames`` is. ``context``: the degradation
+    ``degradation.scale``. Images give one-frame clips whatever ``num_frames`` is, unless ``image_motion`` > 0:
+    then an image gives ``num_frames`` crops moving by a random integer velocity of up to ``image_motion`` HR
+    pixels per frame in each direction (a camera pan over a photo), so photos train a video model as clips.
+    ``degradations``: when not empty, each item is degraded by one of these, drawn uniformly (``degradation``
+    then only sets the scale, which every entry must share). ``cache_epochs`` (with ``cache_dir``): epoch ``e``
+    reads the cached pairs of epoch ``e % cache_epochs``, so a slow degradation is paid for a few epochs only (0:
+    every epoch its own pairs). ``context``: the degradation
     runs on a region ``context`` times the crop (DOVE: 1.5, limited by the frame), and the pair is then cropped
     from it, so blur and codec see real surroundings instead of the crop's borders. ``keep_in_memory``: decode each
     source once (on first use, in each data-loader worker) and hold all its frames as uint8, instead of decoding
@@ -78,12 +84,18 @@ class VideoDatasetConfig:
     seed: int = 0
     cache_dir: str | None = None
     keep_in_memory: bool = False
+    image_motion: int = 0
     degradation: DegradationConfig = field(default_factory=DegradationConfig)
+    degradations: list[DegradationConfig] = field(default_factory=list)
+    cache_epochs: int = 0
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1 and self.frame_stride >= 1 and self.repeat >= 1 and self.context >= 1,
                 "num_frames, frame_stride, repeat and context must be >= 1")
+        require(self.image_motion >= 0 and self.cache_epochs >= 0, "image_motion and cache_epochs must be >= 0")
         scale = self.degradation.scale
+        require(all(d.scale == scale for d in self.degradations),
+                f"every entry of data.degradations must have data.degradation.scale = {scale}")
         require(len(self.crop_size) == 2 and all(c > 0 and c % scale == 0 for c in self.crop_size),
                 f"crop_size must be [height, width], positive multiples of the scale {scale}; got {self.crop_size}")
 
@@ -126,10 +138,15 @@ class VideoSRDataset(Dataset):
         """Select the epoch whose random draws ``__getitem__`` makes."""
         self.epoch = epoch
 
+    def data_epoch(self, epoch: int) -> int:
+        """The epoch whose random draws (and cached pairs) the training epoch ``epoch`` uses."""
+        return epoch % self.cfg.cache_epochs if self.cfg.cache_epochs else epoch
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
-        if self.cfg.cache_dir is not None and cache_file(self.cfg.cache_dir, self.epoch, index).is_file():
-            return load_pair(cache_file(self.cfg.cache_dir, self.epoch, index))
-        return self.make_pair(self.epoch, index)
+        epoch = self.data_epoch(self.epoch)
+        if self.cfg.cache_dir is not None and cache_file(self.cfg.cache_dir, epoch, index).is_file():
+            return load_pair(cache_file(self.cfg.cache_dir, epoch, index))
+        return self.make_pair(epoch, index)
 
     def make_pair(self, epoch: int, index: int) -> dict[str, torch.Tensor | str]:
         """Read, crop, flip and degrade item ``index`` of ``epoch`` (never from the cache)."""
@@ -137,21 +154,42 @@ class VideoSRDataset(Dataset):
         rng = np.random.default_rng([cfg.seed, epoch, index])
         source = index % len(self.sources)
         info = self.sources[source]
+        moving = info.num_frames == 1 and cfg.image_motion > 0 and cfg.num_frames > 1
         count = 1 if info.num_frames == 1 else cfg.num_frames
         start = int(rng.integers(0, info.num_frames - (count - 1) * cfg.frame_stride))
         clip = self._read_clip(source, start, count)
         scale, (ch, cw), (h, w) = cfg.degradation.scale, cfg.crop_size, clip.shape[-2:]
         rh, rw = (min(full // scale, round(crop * cfg.context / scale)) * scale
                   for crop, full in ((ch, h), (cw, w)))  # the degraded region, a multiple of the scale
-        top, left = int(rng.integers(0, h - rh + 1)), int(rng.integers(0, w - rw + 1))
-        region = clip[:, :, top:top + rh, left:left + rw]
+        if moving:
+            region = self._pan(clip[:, 0], rh, rw, rng)
+        else:
+            top, left = int(rng.integers(0, h - rh + 1)), int(rng.integers(0, w - rw + 1))
+            region = clip[:, :, top:top + rh, left:left + rw]
         flips = [dim for dim, p in ((-1, rng.uniform()), (-2, rng.uniform())) if cfg.flip and p < 0.5]
         region = region.flip(flips) if flips else region
-        lq = degrade_clip(region.contiguous(), cfg.degradation, rng)
+        degradation = cfg.degradations[int(rng.integers(len(cfg.degradations)))] if cfg.degradations else (
+            cfg.degradation)
+        lq = degrade_clip(region.contiguous(), degradation, rng)
         top, left = int(rng.integers(0, (rh - ch) // scale + 1)), int(rng.integers(0, (rw - cw) // scale + 1))
         gt = region[:, :, top * scale:top * scale + ch, left * scale:left * scale + cw].contiguous()
         lq = lq[:, :, top:top + ch // scale, left:left + cw // scale].contiguous()
         return {"gt": gt, "lq": lq, "name": f"{clip_name(info.path)}@{start}"}
+
+    def _pan(self, image: torch.Tensor, rh: int, rw: int, rng: np.random.Generator) -> torch.Tensor:
+        """``num_frames`` crops ``(3, T, rh, rw)`` of an image ``(3, H, W)``, moving by a random integer velocity
+        (at most ``image_motion`` pixels per frame and direction, and at most what the image leaves room for)."""
+        frames, (h, w) = self.cfg.num_frames, image.shape[-2:]
+        velocity = []
+        for room in (h - rh, w - rw):
+            limit = min(self.cfg.image_motion, room // (frames - 1))
+            velocity.append(int(rng.integers(-limit, limit + 1)))
+        travel = [abs(v) * (frames - 1) for v in velocity]
+        top, left = (int(rng.integers(0, room - t + 1)) + (t if v < 0 else 0)
+                     for room, t, v in zip((h - rh, w - rw), travel, velocity))
+        crops = [image[:, top + i * velocity[0]: top + i * velocity[0] + rh,
+                       left + i * velocity[1]: left + i * velocity[1] + rw] for i in range(frames)]
+        return torch.stack(crops, dim=1)
 
     def _read_clip(self, source: int, start: int, count: int) -> torch.Tensor:
         """Frames ``start, start + stride, ...`` (``count`` of them) of a source: ``(3, count, H, W)`` float32
@@ -180,7 +218,8 @@ def load_pair(path: Path) -> dict[str, torch.Tensor | str]:
 
 
 def fill_cache(dataset: VideoSRDataset, epochs: int, overwrite: bool = False) -> int:
-    """Degrade every item of epochs ``0 .. epochs - 1`` into ``dataset.cfg.cache_dir``; returns files written.
+    """Degrade every item of the training epochs ``0 .. epochs - 1`` into ``dataset.cfg.cache_dir`` (only the
+    first ``cache_epochs`` of them when that is set: later epochs read those); returns files written.
 
     Items already cached are kept unless ``overwrite``. The cached pairs are exactly what the dataset returns
     without a cache for the same ``(seed, epoch, index)``.
@@ -188,6 +227,7 @@ def fill_cache(dataset: VideoSRDataset, epochs: int, overwrite: bool = False) ->
     if dataset.cfg.cache_dir is None:
         raise InputError("set cache_dir to fill a degradation cache")
     written = 0
+    epochs = min(epochs, dataset.cfg.cache_epochs) if dataset.cfg.cache_epochs else epochs
     jobs = [(e, i) for e in range(epochs) for i in range(len(dataset))]
     for epoch, index in tqdm(jobs, desc="degrading", unit="clip"):
         path = cache_file(dataset.cfg.cache_dir, epoch, index)

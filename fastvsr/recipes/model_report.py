@@ -1,16 +1,17 @@
-"""The default model's report: x4 on held-out clips, bicubic and real-world LR, against interpolation and the
-f8 twin (what ``scripts/model_report.py`` runs).
+"""A model's report: x4 on held-out clips for several kinds of LR (clean bicubic, mild real-world, DOVE's
+second-order real-world), against bicubic and Lanczos interpolation and, when given, its f8 twin (what
+``scripts/model_report.py`` runs; any model folder, any clips).
 
 It writes metrics.json and metrics.md (PSNR / SSIM / E*warp[dis] per clip, LR kind and method, with means and
-the gain over bicubic, and the f8/f16 CPU latency), crops_<clip>_<lr>.png (middle-frame crops) and curves.png
-(training curves of every stage).
+the gain over bicubic, and the f8/f16 CPU latency when a twin is given), crops_<clip>_<lr>.png (middle-frame
+crops) and, when training runs are found, curves.png.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from fastvsr.atomic import atomic_path
 from fastvsr.bench.timing import time_stages
 from fastvsr.config import load_config
+from fastvsr.data.clips import clip_name, is_clip, list_clips
 from fastvsr.data.degradations import DegradationConfig, degrade_clip
 from fastvsr.data.video import read_video
 from fastvsr.errors import InputError
@@ -38,6 +40,12 @@ from fastvsr.train.validation import save_comparison_png
 
 SCALE = 4
 STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "stage2_f8_twin")
+LR_KINDS = {  # name -> degradation config
+    "bicubic": "configs/degradation/bicubic.yaml",
+    "realworld_mild": "configs/default_model/degradation_realworld_mild.yaml",
+    "realworld_dove": "configs/degradation/realbasicvsr_dove.yaml",
+}
+FALLBACK_CLIPS = ("tests/data/carphone_176x144_9f.mp4",)  # held out, and in every checkout
 Upscaler = Callable[[torch.Tensor], torch.Tensor]  # (1, 3, T, h, w) LR -> (1, 3, T, 4h, 4w), all in [0, 1]
 
 
@@ -58,11 +66,36 @@ def model_upscaler(folder: Path, frames: int) -> Upscaler:
     return lambda lr: upscale_video(model, lr, cfg)
 
 
-def degraded_inputs(gt: torch.Tensor, realworld: DegradationConfig, seed: int) -> dict[str, torch.Tensor]:
-    """``{"bicubic": ..., "realworld": ...}`` x4 LR clips ``(1, 3, T, H/4, W/4)`` of ``gt`` ``(1, 3, T, H, W)``."""
-    bicubic = DegradationConfig(mode="bicubic", scale=SCALE)
-    rng = np.random.default_rng(seed)
-    return {"bicubic": degrade_clip(gt[0], bicubic, rng)[None], "realworld": degrade_clip(gt[0], realworld, rng)[None]}
+def degraded_inputs(gt: torch.Tensor, kinds: dict[str, DegradationConfig], seed: int) -> dict[str, torch.Tensor]:
+    """x4 LR clips ``(1, 3, T, H/4, W/4)`` of ``gt`` ``(1, 3, T, H, W)``, one per LR kind, each drawn with its own
+    generator ``(seed, kind index)`` (so a kind's LR does not depend on the others)."""
+    return {name: degrade_clip(gt[0], cfg, np.random.default_rng([seed, i]))[None]
+            for i, (name, cfg) in enumerate(kinds.items())}
+
+
+def find_clips(paths: list[Path]) -> list[Path]:
+    """The clips of ``paths``: each a clip (a video or a frame folder), a folder of clips, or a folder of such
+    folders (the recipe's ``data/heldout``). Raises :class:`InputError` when a path holds none."""
+    found = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"clip path {path} does not exist")
+        if is_clip(path):
+            found.append(path)
+            continue
+        clips = list(list_clips(path).values()) or [c for sub in sorted(path.iterdir()) if sub.is_dir()
+                                                    for c in list_clips(sub).values()]
+        if not clips:
+            raise InputError(f"{path} holds no video or frame folder")
+        found += clips
+    return found
+
+
+def read_gt(clip: Path, frames: int) -> torch.Tensor:
+    """The first ``frames`` frames of ``clip`` cropped at the bottom/right to multiples of 4: ``(1, 3, T, H, W)``."""
+    video = read_video(clip, num_frames=frames)[0]
+    h, w = video.shape[-2] // SCALE * SCALE, video.shape[-1] // SCALE * SCALE
+    return video[None, :, :, :h, :w].contiguous()
 
 
 def score(pred: torch.Tensor, gt: torch.Tensor, ewarp: EWarp) -> dict[str, float]:
@@ -116,13 +149,15 @@ def write_text(path: Path, text: str) -> None:
 
 @dataclass
 class ReportConfig:
-    """What the report measures and where it writes (``scripts/model_report.py`` flags)."""
+    """What the report measures and where it writes (``scripts/model_report.py`` flags). ``clips``: empty uses
+    the recipe's held-out clips when they exist, else the held-out test clip of the repository."""
 
     model: Path = DEFAULT_MODEL_DIR
-    twin: Path = Path("runs/default_model/twin/export")
+    twin: Path | None = None
+    clips: list[Path] = field(default_factory=list)
+    lr_kinds: dict[str, str] = field(default_factory=lambda: dict(LR_KINDS))
     heldout: Path = Path("runs/default_model/data/heldout")
     runs: Path = Path("runs/default_model")
-    realworld: str = "configs/default_model/degradation_realworld_mild.yaml"
     frames: int = 17
     crop: int = 96
     latency_frames: int = 5
@@ -131,39 +166,60 @@ class ReportConfig:
     out: Path = Path("figs/default_model")
 
 
+def summary_lines(rows: list[dict], model: str) -> list[str]:
+    """Per LR kind: the model's mean PSNR gain over bicubic and its mean SSIM against bicubic's."""
+    lines = []
+    for lr in dict.fromkeys(r["lr"] for r in rows):
+        mine = [r for r in rows if r["lr"] == lr and r["method"] == model]
+        base = {r["clip"]: r for r in rows if r["lr"] == lr and r["method"] == "bicubic"}
+        gain = np.mean([r["psnr"] - base[r["clip"]]["psnr"] for r in mine])
+        ssim_model, ssim_bicubic = np.mean([r["ssim"] for r in mine]), np.mean([base[r["clip"]]["ssim"] for r in mine])
+        lines.append(f"{lr}: {model} {gain:+.2f} dB PSNR over bicubic, SSIM {ssim_model:.4f} vs {ssim_bicubic:.4f} "
+                     f"({len(mine)} clips)")
+    return lines
+
+
 def write_model_report(args: ReportConfig) -> str:
-    """Run the report of ``args`` and write its files; returns the metrics table (markdown)."""
-    clips = sorted(p for p in args.heldout.glob("*/*") if p.is_dir())
-    if not clips:
-        raise InputError(f"no held-out clips under {args.heldout}; run scripts/train_default_model.py first")
-    realworld = load_config(DegradationConfig, [args.realworld])
+    """Run the report of ``args`` and write its files; returns the metrics table (markdown) and a summary."""
+    paths = args.clips or ([args.heldout] if args.heldout.is_dir() else [Path(p) for p in FALLBACK_CLIPS])
+    clips = find_clips(paths)
+    kinds = {name: load_config(DegradationConfig, [path]) for name, path in args.lr_kinds.items()}
     methods: dict[str, Upscaler] = {"bicubic": lambda lr: resize_video(lr, (lr.shape[-2] * SCALE,
                                                                            lr.shape[-1] * SCALE), "bicubic"),
                                     "lanczos": lanczos_upscale}
-    models = {"f8 twin": model_upscaler(args.twin, args.frames), "f16 (FastVSR)": model_upscaler(args.model,
-                                                                                                  args.frames)}
+    name = f"model ({args.model.name})"
+    models = {name: model_upscaler(args.model, args.frames)}
+    if args.twin is not None:
+        models["f8 twin"] = model_upscaler(args.twin, args.frames)
     methods.update(models)
     args.out.mkdir(parents=True, exist_ok=True)
     ewarp, rows = EWarp(DISFlow()), []
     for index, clip in enumerate(tqdm(clips, desc="clips")):
-        gt = read_video(clip, num_frames=args.frames)[0][None]
-        for lr_kind, lr in degraded_inputs(gt, realworld, args.seed + index).items():
+        gt = read_gt(clip, args.frames)
+        for lr_kind, lr in degraded_inputs(gt, kinds, args.seed + index).items():
             outputs = {}
-            for name, upscale in methods.items():
+            for method, upscale in methods.items():
                 with torch.no_grad():
-                    outputs[name] = upscale(lr).float()
-                rows.append({"clip": clip.name, "lr": lr_kind, "method": name, **score(outputs[name], gt, ewarp)})
+                    outputs[method] = upscale(lr).float()
+                rows.append({"clip": clip_name(clip), "lr": lr_kind, "method": method,
+                             **score(outputs[method], gt, ewarp)})
             crop = min(args.crop, gt.shape[-2], gt.shape[-1])
-            save_comparison_png(args.out / f"crops_{clip.name}_{lr_kind}.png", crop_panels(gt, outputs, lr, crop),
-                                title=f"{clip.name}, {lr_kind} x4 LR, middle frame, centre crop")
-    latency = measure_latency(models, args.latency_frames, args.latency_repeats)
-    latency["f8_over_f16"] = latency["f8 twin"] / latency["f16 (FastVSR)"]
+            save_comparison_png(args.out / f"crops_{clip_name(clip)}_{lr_kind}.png",
+                                crop_panels(gt, outputs, lr, crop),
+                                title=f"{clip_name(clip)}, {lr_kind} x4 LR, middle frame, centre crop")
+    report = {"rows": rows, "summary": summary_lines(rows, name)}
+    if args.twin is not None:
+        latency = measure_latency({"f16": models[name], "f8 twin": models["f8 twin"]}, args.latency_frames,
+                                  args.latency_repeats)
+        latency["f8_over_f16"] = latency["f8 twin"] / latency["f16"]
+        report["latency_s"] = latency
+        report["summary"].append(f"latency (s, {args.latency_frames} frames 90x160 -> 360x640, CPU): "
+                                 + ", ".join(f"{k} {v:.3f}" for k, v in latency.items()))
     table = markdown_table(rows)
-    write_text(args.out / "metrics.json", json.dumps({"rows": rows, "latency_s": latency}, indent=2))
-    write_text(args.out / "metrics.md", table)
+    write_text(args.out / "metrics.json", json.dumps(report, indent=2))
+    write_text(args.out / "metrics.md", table + "\n" + "\n".join(f"- {line}" for line in report["summary"]) + "\n")
     runs = {stage: read_metrics(args.runs / stage / METRICS_FILE) for stage in STAGES}
-    plot_runs({k: v for k, v in runs.items() if v}, ["train/total", "val/psnr"], args.out / "curves.png",
-              title="default model training", log_y=["train/total"])
-    latency_line = (f"latency (s, {args.latency_frames} frames 90x160 -> 360x640, CPU): "
-                    + ", ".join(f"{k} {v:.3f}" for k, v in latency.items()))
-    return table + "\n" + latency_line + "\n"
+    if any(runs.values()):
+        plot_runs({k: v for k, v in runs.items() if v}, ["train/total", "val/psnr"], args.out / "curves.png",
+                  title="default model training", log_y=["train/total"])
+    return table + "\n" + "\n".join(report["summary"]) + "\n"

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from accelerate import PartialState
 
 from fastvsr.config import require
-from fastvsr.data.datasets import VideoDatasetConfig, VideoSRDataset
+from fastvsr.data.datasets import VideoDatasetConfig, VideoSRDataset, fill_cache
 from fastvsr.data.video import read_video
 from fastvsr.errors import InputError
+from fastvsr.train.config import LoopConfig
 
 
 @dataclass
@@ -51,7 +53,17 @@ def load_validation_clip(cfg: ValidationClipConfig) -> torch.Tensor:
 
 
 
-def build_train_dataset(cfg: VideoDatasetConfig) -> VideoSRDataset:
+def build_train_dataset(cfg: VideoDatasetConfig, loop: LoopConfig | None = None) -> VideoSRDataset:
     """The training dataset: random HR clips and their degraded LR (:class:`fastvsr.data.datasets.VideoSRDataset`,
-    deterministic per ``(seed, epoch, index)``; the loop calls ``set_epoch`` through ``EpochIndexed``)."""
-    return VideoSRDataset(cfg)
+    deterministic per ``(seed, epoch, index)``; the loop calls ``set_epoch`` through ``EpochIndexed``).
+
+    With ``cfg.cache_dir`` and the run's ``loop``, the pairs of every epoch the run reads (or of the first
+    ``cache_epochs``) are degraded into the cache first, by the main process, so the steps read them instead of
+    degrading on the fly."""
+    dataset = VideoSRDataset(cfg)
+    if cfg.cache_dir is not None and loop is not None:
+        state = PartialState()
+        if state.is_main_process:
+            fill_cache(dataset, -(-loop.max_steps * loop.batch_size * state.num_processes // len(dataset)))
+        state.wait_for_everyone()
+    return dataset

@@ -115,7 +115,7 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(denoiser)
     loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
-    dataset = dataset if dataset is not None else build_train_dataset(cfg.data)
+    dataset = dataset if dataset is not None else build_train_dataset(cfg.data, cfg.train)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
     val_lq = bicubic_rescale(val_gt, 1 / cfg.data.degradation.scale)
     session = start_session(accelerator, cfg.train, cfg.optim, denoiser, cfg, resume=resume)

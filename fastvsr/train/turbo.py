@@ -259,7 +259,7 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
         enable_gradient_checkpointing(denoiser)
     schedule = model.schedule
     scale = cfg.data.degradation.scale
-    dataset = dataset if dataset is not None else build_train_dataset(cfg.data)
+    dataset = dataset if dataset is not None else build_train_dataset(cfg.data, cfg.train)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
     val_lq = bicubic_rescale(val_gt, 1 / scale)
     session = start_session(accelerator, cfg.train, cfg.optim, denoiser, cfg, resume=resume)

@@ -6,8 +6,10 @@
   downsampled x2 (bicubic, antialiased), ``z = E8(x_HR down 2)``, the target is ``x_HR`` and the trained module is
   ``D16 = F16Decoder.from_f8(D8)``. The loss is the lower-bound-guided objective
   (:mod:`fastvsr.losses.lower_bound`) with the floor ``y_lb = Up_x2(D8(z))``. ``f16_input`` picks the
-  encoder input: ``hr_down2`` (the paper's: HR bicubic down x2) or ``lr_nearest_up2`` (what the f16 pipeline
-  encodes at inference with ``input_upscale_mode: nearest``: HR bicubic down x4, then pixels replicated x2).
+  encoder input: ``hr_down2`` (the paper's: HR bicubic down x2), ``lr_nearest_up2`` (what the f16 pipeline
+  encodes at inference with ``input_upscale_mode: nearest``: HR bicubic down x4, then pixels replicated x2) or
+  ``lq_nearest_up2`` (the dataset's degraded LR, ``data.degradation(s)``, pixels replicated x2: the decoder
+  learns to restore the LR users bring; validation, which has no degraded LR, uses ``lr_nearest_up2``).
 
 The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`, the same description inference uses):
 stage 0 trains ``model.vae`` (starting from ``model.vae.pretrained`` when set); stage 1 freezes that VAE and
@@ -52,7 +54,7 @@ from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_v
 from fastvsr.train.modules import MethodForward, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
 
-F16_INPUTS = ("hr_down2", "lr_nearest_up2")
+F16_INPUTS = ("hr_down2", "lr_nearest_up2", "lq_nearest_up2")
 
 
 class VAEStage(str, Enum):
@@ -97,6 +99,8 @@ class VAETrainConfig:
     def __post_init__(self) -> None:
         require(self.kl >= 0, f"kl must be >= 0, got {self.kl}")
         require(self.f16_input in F16_INPUTS, f"f16_input must be one of {F16_INPUTS}, got '{self.f16_input}'")
+        require(self.f16_input != "lq_nearest_up2" or self.data.degradation.scale == 4,
+                "f16_input=lq_nearest_up2 needs x4 pairs (data.degradation.scale: 4)")
         require(VAEStage(self.stage) is VAEStage.F8 or DecoderKind(self.model.decoder.kind) is DecoderKind.F16,
                 "stage=f16 trains an f16 decoder: model.decoder.kind must be f16")
 
@@ -133,20 +137,24 @@ def _f8_loss(model: nn.Module, loss_fn: ReconstructionLoss, kl_weight: float, gt
     return total, {"total": total.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
 
 
-def f16_encoder_input(gt: torch.Tensor, f16_input: str) -> torch.Tensor:
-    """Stage 1's encoder input for HR ``(B, 3, T, H, W)`` in ``[0, 1]`` (``H, W`` multiples of 4):
-    ``(B, 3, T, H/2, W/2)`` in ``[0, 1]``, made as ``f16_input`` says (see the module docstring)."""
-    if f16_input == "lr_nearest_up2":
+def f16_encoder_input(gt: torch.Tensor, f16_input: str, lq: torch.Tensor | None = None) -> torch.Tensor:
+    """Stage 1's encoder input for HR ``(B, 3, T, H, W)`` in ``[0, 1]`` (``H, W`` multiples of 4) and, for
+    ``lq_nearest_up2``, its x4 LR ``lq`` ``(B, 3, T, H/4, W/4)``: ``(B, 3, T, H/2, W/2)`` in ``[0, 1]``, made as
+    ``f16_input`` says (see the module docstring; without ``lq``, ``lq_nearest_up2`` is ``lr_nearest_up2``)."""
+    if f16_input == "lq_nearest_up2" and lq is not None:
+        return upscale_lr(lq, 2, "nearest")
+    if f16_input in ("lr_nearest_up2", "lq_nearest_up2"):
         return upscale_lr(bicubic_rescale(gt, 0.25), 2, "nearest")
     return bicubic_rescale(gt, 0.5)
 
 
 def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool,
-               f16_input: str, with_floor: bool = True) -> dict[str, torch.Tensor | None]:
+               f16_input: str, with_floor: bool = True, lq: torch.Tensor | None = None
+               ) -> dict[str, torch.Tensor | None]:
     """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`), floor ``Up_x2(D8(z))``
     (``None`` unless ``with_floor``: an f8 decode, a fifth of a training step), ``D16(z)`` (``decoder`` is
     ``D16.decode``; unclamped while training so pixels past [0, 1] still get gradients)."""
-    x_in = f16_encoder_input(gt, f16_input)
+    x_in = f16_encoder_input(gt, f16_input, lq)
     with torch.no_grad():
         z = vae.encode(x_in)
         floor = interpolation_floor(vae.decode(z)) if with_floor else None
@@ -174,7 +182,7 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(checkpointed)
     loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
-    dataset = dataset if dataset is not None else build_train_dataset(cfg.data)
+    dataset = dataset if dataset is not None else build_train_dataset(cfg.data, cfg.train)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
     session = start_session(accelerator, cfg.train, cfg.optim, trained, cfg, resume=resume)
 
@@ -204,7 +212,7 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
                 with_floor = (floor_needed(cfg.lower_bound.mode, lam)
                               or session.logged_step(session.state.step + 1))
                 views = _f16_views(vae, session.model, gt, clamp=False, f16_input=cfg.f16_input,
-                                   with_floor=with_floor)
+                                   with_floor=with_floor, lq=batch["lq"])
                 loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
                                                    cfg.lower_bound.mode, lam)
         session.advance(loss, logs, validate)
