@@ -46,7 +46,7 @@ from fastvsr.errors import ConfigError, InputError, WeightsMissingError
 from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.models.denoisers import DenoiserConfig, build_denoiser, denoiser_kind, load_denoiser
 from fastvsr.models.f16_decoder import F16Decoder
-from fastvsr.models.local_files import require_files, require_weights
+from fastvsr.models.local_files import require_files
 from fastvsr.models.registry import model_class
 from fastvsr.models.vae import VAEConfig, build_vae, load_vae, vae_kind
 from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
@@ -250,6 +250,11 @@ class VSRModel(nn.Module):
         z, pad = self.encode_lr(lr, scale)
         return self.unpad_output(self.decode(self.restore(z, steps, context)), pad)
 
+    def with_denoiser(self, denoiser: nn.Module) -> VSRModel:
+        """The same model (same parts, shared) with ``denoiser`` in place of its own (training exports its EMA
+        copy this way)."""
+        return type(self)(self.vae, denoiser, self.f16_decoder, self.sampler, self.input_upscale_mode)
+
     def _dtype(self) -> torch.dtype:
         return next(self.vae.parameters()).dtype
 
@@ -289,8 +294,7 @@ class VSRModel(nn.Module):
         vae = load_vae(meta["vae_kind"], folder / "vae", torch_dtype=torch_dtype)
         decoder = None
         if meta["decoder_kind"] == DecoderKind.F16.value:
-            decoder = F16Decoder.from_pretrained(require_weights(folder / "decoder"), torch_dtype=torch_dtype,
-                                                 local_files_only=True)
+            decoder = F16Decoder.load(folder / "decoder", torch_dtype)
         denoiser = None
         if meta["denoiser_kind"] is not None:
             denoiser = load_denoiser(meta["denoiser_kind"], folder / "denoiser", torch_dtype=torch_dtype)
@@ -305,12 +309,14 @@ def load_model(folder: str | Path, torch_dtype: torch.dtype | None = None) -> VS
 
 def build_decoder(cfg: ModelConfig, vae: nn.Module) -> F16Decoder | None:
     """The restoration decoder of ``cfg`` for ``vae``: None for ``decoder.kind: vae``; else the F16Decoder loaded
-    from ``decoder.pretrained`` (checked against ``vae``) or copied from ``vae``'s decoder, folded when asked."""
+    from ``decoder.pretrained`` (checked against ``vae``: a mismatch is a one-line ConfigError naming the tensor)
+    or copied from ``vae``'s decoder, folded when asked."""
     spec = cfg.decoder
     if DecoderKind(spec.kind) is DecoderKind.VAE:
         return None
     if spec.pretrained:
-        decoder = F16Decoder.from_pretrained(require_weights(spec.pretrained), local_files_only=True)
+        decoder = F16Decoder.load(spec.pretrained)
+        decoder.check_fits(vae, f"decoder.pretrained={spec.pretrained}")
     else:
         decoder = F16Decoder.from_f8(vae, spec.expansion, spec.norm_placement)
     return decoder.fold_copy() if spec.fold_copy else decoder

@@ -10,6 +10,7 @@ copy x4, or a 1x1 conv), then the f8 head (norm, SiLU, conv_out). Every f8 weigh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
 from fastvsr.errors import ConfigError
+from fastvsr.models.local_files import require_weights, stored_dtype
 from fastvsr.models.vae import VAE, build_split_decoder
 from fastvsr.models.vae.common import DecoderContext, check_latent, decode_in_frame_batches, to_video01, unscale_latent
 from fastvsr.ops.pixel import channel_copy, fold_copy_into_conv_weight, pixel_shuffle_frames
@@ -87,13 +89,38 @@ class F16Decoder(ModelMixin, ConfigMixin):
                     norm_placement=norm_placement, scaling_factor=float(vae.config.scaling_factor),
                     shift_factor=vae.config.shift_factor).to(param.device)
         if param.dtype != torch.float32:
-            model = model.to(dtype=param.dtype)
+            nn.Module.to(model, dtype=param.dtype)  # (diffusers' own .to warns about casts it has no cause to)
         model.decoder.load_state_dict(vae.decoder.state_dict(), strict=True)
         if model.expand is not None:
             with torch.no_grad():
                 model.expand.weight.copy_(_copy_as_conv_weight(model.expand.in_channels, SHUFFLE * SHUFFLE))
                 model.expand.bias.zero_()
         return model
+
+    @classmethod
+    def load(cls, folder: str | Path, torch_dtype: torch.dtype | None = None) -> F16Decoder:
+        """A saved decoder folder (local only; ``WeightsMissingError`` names a missing file), in its stored dtype
+        unless ``torch_dtype`` is given."""
+        folder = require_weights(folder)
+        return cls.from_pretrained(folder, torch_dtype=torch_dtype or stored_dtype(folder), local_files_only=True)
+
+    def check_fits(self, vae: VAE, source: str = "decoder.pretrained") -> None:
+        """Raise :class:`ConfigError` (one line naming the first differing tensor) unless this decoder was built
+        from a decoder of ``vae``'s kind and shapes, with its latent scaling."""
+        if self.config.base_kind != vae.decoder_kind:
+            raise ConfigError(f"{source} is an f16 decoder of a {self.config.base_kind} VAE, but the VAE is "
+                              f"{vae.decoder_kind}")
+        mine = self.decoder.state_dict()
+        for name, tensor in vae.decoder.state_dict().items():
+            if name not in mine:
+                raise ConfigError(f"{source} has no tensor decoder.{name} of the VAE's decoder")
+            if not self.folded or name not in ("conv_out.weight", "conv_out.conv.weight"):
+                if tuple(mine[name].shape) != tuple(tensor.shape):
+                    raise ConfigError(f"{source}: tensor decoder.{name} is {tuple(mine[name].shape)}, the VAE's "
+                                      f"decoder has {tuple(tensor.shape)}")
+        if float(self.config.scaling_factor) != float(vae.config.scaling_factor):
+            raise ConfigError(f"{source} decodes latents scaled by {self.config.scaling_factor}, the VAE scales "
+                              f"them by {vae.config.scaling_factor}")
 
     @property
     def spatial_factor(self) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import torch
+from safetensors import safe_open
 
 from fastvsr.errors import WeightsMissingError
 
@@ -23,6 +27,7 @@ def require_files(folder: str | Path, *names: str | tuple[str, ...]) -> Path:
     return folder
 
 
+SAFETENSORS_DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16, "F64": torch.float64}
 WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json")
 """A diffusers model folder's weights: one safetensors file, or the index of its shards."""
 
@@ -30,3 +35,20 @@ WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.
 def require_weights(folder: str | Path, *extra: str) -> Path:
     """:func:`require_files` for a diffusers model folder: ``config.json``, its weights and ``extra`` files."""
     return require_files(folder, "config.json", WEIGHT_FILES, *extra)
+
+
+def stored_dtype(folder: str | Path) -> torch.dtype | None:
+    """The dtype the weights of a diffusers folder are stored in (read from the safetensors header of its first
+    weight file, so loading keeps it: a bf16 checkpoint stays bf16), or None when it holds no safetensors."""
+    folder = Path(folder)
+    index = folder / WEIGHT_FILES[1]
+    if index.is_file():
+        shards = sorted(set(json.loads(index.read_text()).get("weight_map", {}).values()))
+        path = folder / shards[0] if shards else None
+    else:
+        path = folder / WEIGHT_FILES[0]
+    if path is None or not path.is_file():
+        return None
+    with safe_open(str(path), framework="pt") as handle:
+        keys = list(handle.keys())
+        return SAFETENSORS_DTYPES.get(handle.get_slice(keys[0]).get_dtype()) if keys else None

@@ -17,7 +17,8 @@ class InferConfig:
         scale: output size / input size.
         steps: denoiser steps (1 = one-step; k > 1 = k-step shortcut sampling when the model supports it);
             ``None`` uses the setting saved with the model.
-        chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33).
+        chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33); 0 restores
+            the whole video as one chunk (the papers' protocol; memory grows with the length).
         chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly.
         tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
         tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels.
@@ -26,7 +27,11 @@ class InferConfig:
             the model and its inputs (outputs are float32).
         device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``.
         compile: wrap encode / restore / decode in ``torch.compile``.
-        seed: seeds torch before restoring (the encoder may sample its posterior).
+        seed: seeds torch before restoring (noise of samplers and of ``sample_posterior``).
+        sample_posterior: encode with a sample of the VAE posterior (DOVE's ``latent_dist.sample()``) instead of
+            its mode.
+        lr_multiple: pad the LR itself (right and bottom, reflected) to a multiple of this before anything else,
+            and crop it off the output (DOVE pads LR to multiples of 16); 1 pads only what the model needs.
         max_pixels: refuse output frames with more pixels than this.
         crf: H.264 quality of video outputs (lower is better; ignored when ``lossless``).
         lossless: write lossless video.
@@ -47,6 +52,8 @@ class InferConfig:
     device: str = "auto"
     compile: bool = False
     seed: int = 0
+    sample_posterior: bool = False
+    lr_multiple: int = 1
     max_pixels: int = 3840 * 2160
     crf: int = 18
     lossless: bool = False
@@ -55,9 +62,10 @@ class InferConfig:
     def __post_init__(self) -> None:
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
         require(self.steps is None or self.steps >= 1, f"steps must be >= 1, got {self.steps}")
-        require(self.chunk_frames >= 1, f"chunk_frames must be >= 1, got {self.chunk_frames}")
-        require(0 <= self.chunk_overlap < self.chunk_frames,
+        require(self.chunk_frames >= 0, f"chunk_frames must be >= 0 (0 = the whole video), got {self.chunk_frames}")
+        require(0 <= self.chunk_overlap < max(self.chunk_frames, 1),
                 f"chunk_overlap must be in [0, chunk_frames={self.chunk_frames}), got {self.chunk_overlap}")
+        require(self.lr_multiple >= 1, f"lr_multiple must be >= 1, got {self.lr_multiple}")
         require(self.tile >= 0, f"tile must be >= 0 (0 = no tiling), got {self.tile}")
         require(self.tile == 0 or 0 <= self.tile_overlap < self.tile,
                 f"tile_overlap must be in [0, tile={self.tile}), got {self.tile_overlap}")

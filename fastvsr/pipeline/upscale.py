@@ -27,7 +27,7 @@ from tqdm import tqdm
 from fastvsr.errors import ConfigError
 from fastvsr.models.bundle import RestoreContext
 from fastvsr.ops.color_fix import ColorFix, color_fix
-from fastvsr.ops.pad import PadInfo, pad_to_multiple
+from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
 from fastvsr.ops.resize import resize_video
 from fastvsr.ops.tiling import blend_weights, plan_spans, plan_tiles, tile_weights
 from fastvsr.pipeline.config import InferConfig
@@ -63,6 +63,8 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
     lr = lr.to(device=device, dtype=torch.float32)
+    lr_unpadded = lr
+    lr, lr_pad = pad_to_multiple(lr, cfg.lr_multiple)
     x, info = model.prepare_input(lr, cfg.scale)
     x = x.to(dtype)
     first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
@@ -76,13 +78,14 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             piece = x[..., piece_rows, piece_cols]
             context = RestoreContext(
                 z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)))
-            restored = model.decode(model.restore(model.encode(piece), cfg.steps, context))
+            z = model.encode(piece, sample=cfg.sample_posterior)  # posterior noise: torch seeded with cfg.seed
+            restored = model.decode(model.restore(z, cfg.steps, context))
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
             )
-    sr = model.unpad_output(out, info).clamp(0, 1)
+    sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp(0, 1)
     if ColorFix(cfg.color_fix) is not ColorFix.NONE:
-        sr = color_fix(sr, resize_video(lr, tuple(sr.shape[-2:])), cfg.color_fix)
+        sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
     return sr
 
 
@@ -127,7 +130,7 @@ def upscale_stream(
     if cfg.chain_first_frame and not model.condition_on_first_frame:
         raise ConfigError("chain_first_frame needs a model that conditions on the first frame (e.g. kind turbovsr)")
     first = None
-    spans = plan_spans(num_frames, cfg.chunk_frames, cfg.chunk_overlap)
+    spans = plan_spans(num_frames, cfg.chunk_frames or num_frames, cfg.chunk_overlap)
     weights = blend_weights(spans)
     blender = TemporalBlender()
     torch.manual_seed(cfg.seed)

@@ -61,11 +61,12 @@ class LoopConfig:
     keep_checkpoints: int = 3
     tracker: Tracker = Tracker.JSONL
     wandb_project: str = "fastvsr"
+    processes: int = 0  # the number of processes the run must have (0: any); fewer is an error, not a smaller run
 
     def __post_init__(self) -> None:
         require(self.max_steps >= 1, f"train.max_steps must be >= 1, got {self.max_steps}")
         require(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
         require(0 < self.ema_decay < 1, f"train.ema_decay must be in (0, 1), got {self.ema_decay}")
         require(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
-        for name in ("log_every", "validate_every", "checkpoint_every", "num_workers"):
+        for name in ("log_every", "validate_every", "checkpoint_every", "num_workers", "processes"):
             require(getattr(self, name) >= 0, f"train.{name} must be >= 0, got {getattr(self, name)}")

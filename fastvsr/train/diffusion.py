@@ -73,7 +73,7 @@ class DiffusionTrainConfig:
 
 def build_stage2_model(cfg: DiffusionTrainConfig) -> VSRModel:
     """The model of ``cfg.model`` with its VAE and decoder frozen (eval, no gradients); the denoiser trains."""
-    model = build_model(cfg.model)
+    model = build_model(cfg.model).float()  # fp32 master weights whatever the pretrained folders store
     model.vae.eval().requires_grad_(False)
     if model.f16_decoder is not None:
         model.f16_decoder.eval().requires_grad_(False)
@@ -140,4 +140,4 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
                 logs = {"total": loss.item(), "phase": 1.0, **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
         session.advance(loss, logs, lambda: session.validate(validate))
 
-    return session.finish(lambda ema_denoiser, folder: model.save_pretrained(folder))  # EMA weights loaded
+    return session.finish(lambda ema_denoiser, folder: model.with_denoiser(ema_denoiser).save_pretrained(folder))

@@ -24,6 +24,7 @@ from the checkpoint, the batches from the step.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,11 +42,11 @@ from tqdm.auto import tqdm
 from fastvsr.atomic import atomic_path
 from fastvsr.config import config_to_dict, save_config
 from fastvsr.errors import FastVSRError
-from fastvsr.train.accelerator import rank_seed, step_generator
+from fastvsr.train.accelerator import is_sharded, rank_seed, step_generator
 from fastvsr.train.checkpoint import load_latest_checkpoint, save_checkpoint
 from fastvsr.train.config import LoopConfig, OptimConfig
 from fastvsr.train.data_order import EpochIndexed, StepBatchSampler
-from fastvsr.train.modules import ema_weights, weights_digest
+from fastvsr.train.modules import ema_weights, load_ema, mark_shard_units, save_ema, weights_digest
 from fastvsr.train.optim import build_lr_schedule, build_optimizer
 from fastvsr.train.runlog import RunLog
 from fastvsr.train.validation import record_validation
@@ -87,6 +88,7 @@ class Session:
     output_dir: Path
     progress: Any
     last_checkpoint: Path | None = None
+    export_copy: nn.Module | None = None  # an unsharded copy of the trained module (FSDP, main process) to export
     last_validation: dict[str, float] = field(default_factory=dict)
     last_validated_step: int = -1
 
@@ -174,13 +176,18 @@ class Session:
     def checkpoint_if_due(self) -> None:
         """Save a rotated checkpoint every ``checkpoint_every`` steps and at the end."""
         if self.due(self.loop.checkpoint_every):
-            self.last_checkpoint = save_checkpoint(self.accelerator, self.output_dir, self.state.step,
-                                                   self.loop.keep_checkpoints)
+            self.last_checkpoint = self.save_checkpoint()
+
+    def save_checkpoint(self) -> Path:
+        """A checkpoint of this step (every rank calls it): accelerate's state plus each process's EMA."""
+        return save_checkpoint(self.accelerator, self.output_dir, self.state.step, self.loop.keep_checkpoints,
+                               lambda folder: save_ema(self.ema, folder / ema_file(self.accelerator)))
 
     def validate(self, forward: Callable[[nn.Module], tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]],
                  curve_keys: tuple[str | tuple[str, ...], ...] = ("train/total",),
                  also_score: dict[str, str] | None = None) -> None:
-        """Run ``forward(ema_model) -> (pred, gt, panels)`` on the main process with the EMA weights, log
+        """Run ``forward(ema_model) -> (pred, gt, panels)`` with the EMA weights (on the main process; on every
+        process when the model is sharded, since its forward gathers the shards), then on the main process log
         ``val/psnr`` and ``val/ssim``, write ``val/step-XXXXXXXX.png`` and refresh ``loss_curves.png``.
 
         Args:
@@ -191,16 +198,34 @@ class Session:
                 ``val/<name>_psnr`` and ``val/<name>_ssim`` (e.g. the lower-bound floor).
         """
         acc = self.accelerator
-        if acc.is_main_process:
+        if acc.is_main_process or is_sharded(acc):
             model = self.unwrapped
             was_training = model.training
             with ema_weights(self.ema, model), torch.no_grad(), acc.autocast():
                 model.eval()
                 pred, gt, panels = forward(model)
             model.train(was_training)
-            self.last_validation = record_validation(self.log, self.output_dir, self.state.step, pred, gt, panels,
-                                                     curve_keys, also_score)
+            if acc.is_main_process:
+                self.last_validation = record_validation(self.log, self.output_dir, self.state.step, pred, gt,
+                                                         panels, curve_keys, also_score)
             self.last_validated_step = self.state.step
+        acc.wait_for_everyone()
+
+    def export_ema(self, export: Callable[[nn.Module, Path], None]) -> None:
+        """``export(ema_model, folder)`` into ``<output_dir>/export`` on the main process. A sharded model's EMA
+        weights are gathered first (every process takes part) into the unsharded copy kept for this."""
+        acc = self.accelerator
+        if is_sharded(acc):
+            with ema_weights(self.ema, self.unwrapped):
+                full = acc.get_state_dict(self.model)
+            if acc.is_main_process:
+                assert self.export_copy is not None
+                self.export_copy.load_state_dict(full)
+                with atomic_path(self.output_dir / EXPORT_DIR) as tmp:
+                    export(self.export_copy, tmp)
+        elif acc.is_main_process:
+            with ema_weights(self.ema, self.unwrapped) as model, atomic_path(self.output_dir / EXPORT_DIR) as tmp:
+                export(model, tmp)
         acc.wait_for_everyone()
 
     def finish(self, export: Callable[[nn.Module, Path], None]) -> dict[str, Any]:
@@ -214,14 +239,13 @@ class Session:
         acc = self.accelerator
         self.progress.close()
         if self.last_checkpoint is None or not self.last_checkpoint.name.endswith(f"{self.state.step:08d}"):
-            self.last_checkpoint = save_checkpoint(acc, self.output_dir, self.state.step, self.loop.keep_checkpoints)
+            self.last_checkpoint = self.save_checkpoint()
         digests = gather_object([weights_digest(self.unwrapped)])
         summary = {"step": self.state.step, "num_processes": acc.num_processes, "weight_digests": digests,
                    "checkpoint": str(self.last_checkpoint), "export": str(self.output_dir / EXPORT_DIR),
                    "validation": self.last_validation}
+        self.export_ema(export)
         if acc.is_main_process:
-            with ema_weights(self.ema, self.unwrapped) as model, atomic_path(self.output_dir / EXPORT_DIR) as tmp:
-                export(model, tmp)
             with atomic_path(self.output_dir / SUMMARY_FILE) as tmp:
                 tmp.write_text(json.dumps(summary, indent=2))
         self.log.close()
@@ -234,7 +258,7 @@ def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig
     """Prepare ``model`` (the trained module) for training and restore the newest checkpoint when ``resume``.
 
     Writes ``<output_dir>/config.yaml`` (the resolved config), builds AdamW + warm-up schedule and the EMA
-    (from the synced weights), registers EMA and loop state for checkpointing, reseeds per rank, then loads
+    (from the synced weights), registers the loop state for checkpointing (the EMA is saved per process), reseeds per rank, then loads
     the checkpoint (which restores the RNG states too).
 
     Args:
@@ -249,17 +273,27 @@ def start_session(accelerator: Accelerator, loop: LoopConfig, optim: OptimConfig
         output_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, output_dir / "config.yaml")
     model.train()
+    export_copy = None
+    if is_sharded(accelerator):
+        mark_shard_units(model)
+        export_copy = copy.deepcopy(model) if accelerator.is_main_process else None
     optimizer = build_optimizer(model.parameters(), optim)
     scheduler = build_lr_schedule(optimizer, optim, loop.max_steps, accelerator.num_processes)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     ema = EMAModel(accelerator.unwrap_model(model).parameters(), decay=loop.ema_decay)
     state = LoopState()
-    accelerator.register_for_checkpointing(ema, state)
+    accelerator.register_for_checkpointing(state)
     set_seed(rank_seed(loop.seed, accelerator))
-    last = load_latest_checkpoint(accelerator, output_dir) if resume else None
+    last = load_latest_checkpoint(accelerator, output_dir,
+                                  lambda folder: load_ema(ema, folder / ema_file(accelerator))) if resume else None
     log = RunLog(accelerator, output_dir, config_to_dict(config), loop.tracker, loop.wandb_project,
                  resume_step=state.step if resume else None)
     progress = tqdm(total=loop.max_steps, initial=state.step, disable=not accelerator.is_local_main_process,
                     desc=output_dir.name, dynamic_ncols=True)
     return Session(accelerator, loop, optim, model, optimizer, scheduler, ema, state, log, output_dir, progress,
-                   last_checkpoint=last)
+                   last_checkpoint=last, export_copy=export_copy)
+
+
+def ema_file(accelerator: Accelerator) -> str:
+    """This process's EMA file in a checkpoint folder."""
+    return f"ema_rank{accelerator.process_index:05d}.pt"

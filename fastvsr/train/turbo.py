@@ -163,7 +163,7 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, first_given: bool) -> t
 def build_turbo_model(cfg: TurboTrainConfig) -> VSRModel:
     """The model to train: ``init_from`` (a saved ``turbovsr`` folder) or ``cfg.model``; the AE frozen (eval, no
     gradients) and, for the shortcut stage, the denoiser given its step-size embedding."""
-    model = VSRModel.from_pretrained(cfg.init_from) if cfg.init_from else build_model(cfg.model)
+    model = (VSRModel.from_pretrained(cfg.init_from) if cfg.init_from else build_model(cfg.model)).float()
     if TurboStage(cfg.stage) is TurboStage.SHORTCUT and not uses_step_size(model.denoiser):
         model.denoiser = add_step_size_embedding(model.denoiser)
     model.vae.eval().requires_grad_(False)
@@ -284,4 +284,4 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
             loss, logs = student_loss(session.model, tb, schedule)
         session.advance(loss, logs, lambda: session.validate(validate))
 
-    return session.finish(lambda ema_denoiser, folder: model.save_pretrained(folder))  # EMA weights loaded
+    return session.finish(lambda ema_denoiser, folder: model.with_denoiser(ema_denoiser).save_pretrained(folder))

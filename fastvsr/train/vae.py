@@ -10,6 +10,9 @@
   encodes at inference with ``input_upscale_mode: nearest``: HR bicubic down x4, then pixels replicated x2) or
   ``lq_nearest_up2`` (the dataset's degraded LR, ``data.degradation(s)``, pixels replicated x2: the decoder
   learns to restore the LR users bring; validation, which has no degraded LR, uses ``lr_nearest_up2``).
+  ``f16_latent: restored`` feeds the decoder instead the latents the frozen one-step denoiser (``model.denoiser``,
+  e.g. DOVE's DiT) restores from the degraded LR through the inference path, which is what the decoder decodes at
+  inference (its floor is then DOVE's own output upsampled); ``mixed`` alternates clean and restored steps.
 
 The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`, the same description inference uses):
 stage 0 trains ``model.vae`` (starting from ``model.vae.pretrained`` when set); stage 1 freezes that VAE and
@@ -22,6 +25,7 @@ trains the decoder ``model.decoder`` describes (any f16 variant: ``expansion``, 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -45,6 +49,8 @@ from fastvsr.losses import (
 )
 from fastvsr.models.bundle import build_decoder
 from fastvsr.models.config import DecoderKind, ModelConfig
+from fastvsr.models.denoisers import build_denoiser
+from fastvsr.models.registry import model_class
 from fastvsr.models.vae import build_vae
 from fastvsr.models.vae.common import scale_latent
 from fastvsr.ops.resize import bicubic_rescale, upscale_lr
@@ -55,6 +61,7 @@ from fastvsr.train.modules import MethodForward, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
 
 F16_INPUTS = ("hr_down2", "lr_nearest_up2", "lq_nearest_up2")
+F16_LATENTS = ("clean", "restored", "mixed")
 
 
 class VAEStage(str, Enum):
@@ -93,6 +100,7 @@ class VAETrainConfig:
     # stage 1 only: the encoder input (see the module docstring). With the VAE shortcut the latent *is* these
     # pixels, so the decoder learns to undo exactly this downscale: train it on the one inference uses
     f16_input: str = "hr_down2"
+    f16_latent: str = "clean"  # stage 1 only (see the module docstring)
     train: LoopConfig = field(default_factory=LoopConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
 
@@ -101,6 +109,7 @@ class VAETrainConfig:
         require(self.f16_input in F16_INPUTS, f"f16_input must be one of {F16_INPUTS}, got '{self.f16_input}'")
         require(self.f16_input != "lq_nearest_up2" or self.data.degradation.scale == 4,
                 "f16_input=lq_nearest_up2 needs x4 pairs (data.degradation.scale: 4)")
+        require(self.f16_latent in F16_LATENTS, f"f16_latent must be one of {F16_LATENTS}, got '{self.f16_latent}'")
         require(VAEStage(self.stage) is VAEStage.F8 or DecoderKind(self.model.decoder.kind) is DecoderKind.F16,
                 "stage=f16 trains an f16 decoder: model.decoder.kind must be f16")
 
@@ -148,17 +157,47 @@ def f16_encoder_input(gt: torch.Tensor, f16_input: str, lq: torch.Tensor | None 
     return bicubic_rescale(gt, 0.5)
 
 
+Restorer = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # lq -> (encoder input, restored latent)
+
+
+def one_step_restorer(cfg: VAETrainConfig, vae: nn.Module, decoder: nn.Module) -> Restorer:
+    """``f16_latent: restored``'s latents: the frozen denoiser of ``cfg.model`` restoring the degraded LR
+    ``(B, 3, T, h, w)`` through the inference path (the model's ``encode_lr`` with this f16 decoder's geometry, then
+    ``restore``); returns the (padded) encoder input and the restored latent."""
+    denoiser = build_denoiser(cfg.model.denoiser, vae.latent_channels).float().eval().requires_grad_(False)
+    model = model_class(cfg.model.kind)(vae, denoiser, decoder, cfg.model.sampler, cfg.model.input_upscale_mode)
+
+    def restore(lq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            x_in, _ = model.prepare_input(lq, cfg.data.degradation.scale)
+            return x_in, model.restore(model.encode(x_in))
+
+    model.denoiser.to(next(vae.parameters()).device)
+    return restore
+
+
 def _f16_views(vae: nn.Module, decoder: nn.Module, gt: torch.Tensor, clamp: bool,
-               f16_input: str, with_floor: bool = True, lq: torch.Tensor | None = None
-               ) -> dict[str, torch.Tensor | None]:
-    """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`), floor ``Up_x2(D8(z))``
-    (``None`` unless ``with_floor``: an f8 decode, a fifth of a training step), ``D16(z)`` (``decoder`` is
-    ``D16.decode``; unclamped while training so pixels past [0, 1] still get gradients)."""
-    x_in = f16_encoder_input(gt, f16_input, lq)
+               f16_input: str, with_floor: bool = True, lq: torch.Tensor | None = None,
+               restorer: Restorer | None = None) -> dict[str, torch.Tensor | None]:
+    """Stage 1's tensors for an HR clip: encoder input (:func:`f16_encoder_input`, or with ``restorer`` the LR's
+    through the inference path), floor ``Up_x2(D8(z))`` (``None`` unless ``with_floor``: an f8 decode, a fifth of
+    a training step), ``D16(z)`` (``decoder`` is ``D16.decode``; unclamped while training so pixels past [0, 1]
+    still get gradients) of the clean latent, or of the restored one with ``restorer`` and ``lq``."""
     with torch.no_grad():
-        z = vae.encode(x_in)
+        if restorer is not None and lq is not None:
+            x_in, z = restorer(lq)
+        else:
+            x_in = f16_encoder_input(gt, f16_input, lq)
+            z = vae.encode(x_in)
         floor = interpolation_floor(vae.decode(z)) if with_floor else None
     return {"input": x_in, "floor": floor, "pred": decoder(z, clamp=clamp)}
+
+
+def _restorer_at(step: int, f16_latent: str, restorer: Restorer | None) -> Restorer | None:
+    """The restorer a stage-1 step uses: always (``restored``), on odd steps (``mixed``) or never (``clean``)."""
+    if f16_latent == "restored" or (f16_latent == "mixed" and step % 2 == 1):
+        return restorer
+    return None
 
 
 def train_vae(cfg: VAETrainConfig, resume: bool = False,
@@ -171,14 +210,16 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
     """
     stage = VAEStage(cfg.stage)
     accelerator = setup_accelerator(cfg.train)
-    vae = build_vae(cfg.model.vae)
+    vae = build_vae(cfg.model.vae).float()  # fp32 master weights whatever a pretrained folder stores
+    restorer = None
     if stage is VAEStage.F8:
         trained: nn.Module = VAEReconstruction(vae, cfg.sample_posterior)
         checkpointed = vae
     else:
         vae = vae.eval().requires_grad_(False).to(accelerator.device)
-        d16 = build_decoder(cfg.model, vae)
+        d16 = build_decoder(cfg.model, vae).float()
         trained, checkpointed = MethodForward(d16, "decode"), d16
+        restorer = None if cfg.f16_latent == "clean" else one_step_restorer(cfg, vae, d16)
     if cfg.train.gradient_checkpointing:
         enable_gradient_checkpointing(checkpointed)
     loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
@@ -191,7 +232,9 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
         return recon, val_gt, {"target": val_gt[0], "reconstruction": recon[0]}
 
     def validate_f16(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        views = _f16_views(vae, model, val_gt, clamp=True, f16_input=cfg.f16_input)
+        val_lq = bicubic_rescale(val_gt, 1 / cfg.data.degradation.scale)
+        views = _f16_views(vae, model, val_gt, clamp=True, f16_input=cfg.f16_input, lq=val_lq,
+                           restorer=_restorer_at(1, cfg.f16_latent, restorer))
         pred = views["pred"].float()
         return pred, val_gt, {"encoder input": views["input"][0], "floor Up2(D8)": views["floor"][0],
                               "D16": pred[0], "target": val_gt[0]}
@@ -212,7 +255,8 @@ def train_vae(cfg: VAETrainConfig, resume: bool = False,
                 with_floor = (floor_needed(cfg.lower_bound.mode, lam)
                               or session.logged_step(session.state.step + 1))
                 views = _f16_views(vae, session.model, gt, clamp=False, f16_input=cfg.f16_input,
-                                   with_floor=with_floor, lq=batch["lq"])
+                                   with_floor=with_floor, lq=batch["lq"],
+                                   restorer=_restorer_at(session.state.step, cfg.f16_latent, restorer))
                 loss, logs = lower_bound_objective(loss_fn, views["pred"], gt, views["floor"],
                                                    cfg.lower_bound.mode, lam)
         session.advance(loss, logs, validate)

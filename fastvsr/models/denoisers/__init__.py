@@ -22,7 +22,7 @@ from fastvsr.models.denoisers.cogvideox_dit import CogVideoXDiTConfig, CogVideoX
 from fastvsr.models.denoisers.ltx_dit import LTXDiTConfig, LTXDiTDenoiser
 from fastvsr.models.denoisers.shortcut import add_step_size_embedding, uses_step_size
 from fastvsr.models.denoisers.unet import SpatioTemporalUNet, UNetDenoiserConfig
-from fastvsr.models.local_files import require_weights
+from fastvsr.models.local_files import require_weights, stored_dtype
 
 DENOISER_CLASSES: dict[str, type] = {
     "unet": SpatioTemporalUNet, "cogvideox_dit": CogVideoXDiTDenoiser, "ltx_dit": LTXDiTDenoiser,
@@ -77,7 +77,8 @@ def load_denoiser(kind: str, folder: str | Path, torch_dtype: torch.dtype | None
         raise ConfigError(f"unknown denoiser kind '{kind}' (expected one of {', '.join(DENOISER_KINDS)})")
     cls = DENOISER_CLASSES[kind]
     if cls is SpatioTemporalUNet:
-        return cls.from_pretrained(require_weights(folder), torch_dtype=torch_dtype, local_files_only=True)
+        folder = require_weights(folder)
+        return cls.from_pretrained(folder, torch_dtype=torch_dtype or stored_dtype(folder), local_files_only=True)
     return cls.from_pretrained(folder, torch_dtype=torch_dtype)
 
 

@@ -79,13 +79,16 @@ class CogVideoXDiTDenoiser(TransformerDenoiser):
 
     def _rotary_embedding(self, frames: int, height: int, width: int, device: torch.device
                           ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """3D RoPE for a (frames, height, width) latent grid, as the CogVideoX 1.5 pipelines build it."""
+        """3D RoPE for a (frames, height, width) latent grid, as the CogVideoX 1.5 pipelines build it (a table of
+        ``sample_height x sample_width / patch`` positions, sliced to the grid). A grid larger than that table
+        (an encoder input over 2400 px at paper scale) gets the table extended to its size, the positions
+        continuing past the trained range, rather than an error."""
         cfg = self.transformer.config
         if not cfg.use_rotary_positional_embeddings:
             return None
         p, p_t = cfg.patch_size, cfg.patch_size_t
         grid = (height // p, width // p)
-        base = (cfg.sample_height // p, cfg.sample_width // p)
+        base = (max(cfg.sample_height // p, grid[0]), max(cfg.sample_width // p, grid[1]))
         return get_3d_rotary_pos_embed(embed_dim=cfg.attention_head_dim, crops_coords=None, grid_size=grid,
                                        temporal_size=frames // p_t, grid_type="slice", max_size=base,
                                        device=device)

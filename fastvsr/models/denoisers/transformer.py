@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from fastvsr.models.local_files import require_weights
+from fastvsr.models.local_files import require_weights, stored_dtype
 
 PROMPT_FILE = "prompt_embeds.safetensors"
 
@@ -59,5 +59,6 @@ class TransformerDenoiser(nn.Module):
         """Load a folder written by :meth:`save_pretrained` (local only; ``WeightsMissingError`` names a missing
         file). The weights keep their stored dtype unless ``torch_dtype`` is given."""
         folder = require_weights(folder, PROMPT_FILE)
-        transformer = cls.transformer_class.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+        transformer = cls.transformer_class.from_pretrained(folder, torch_dtype=torch_dtype or stored_dtype(folder),
+                                                            local_files_only=True)
         return cls(transformer, load_file(str(folder / PROMPT_FILE))["prompt_embeds"])

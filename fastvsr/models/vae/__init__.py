@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from fastvsr.errors import ConfigError
-from fastvsr.models.local_files import require_weights
+from fastvsr.models.local_files import require_weights, stored_dtype
 from fastvsr.models.vae.autoencoder import CausalDecoder3D, CausalEncoder3D, SpatioTemporalVAE
 from fastvsr.models.vae.cogvideox import CogVideoXSplitDecoder, CogVideoXVAE, split_decoder_from_spec
 from fastvsr.models.vae.common import DecoderContext
@@ -55,12 +55,13 @@ def build_vae(cfg: VAEConfig) -> VAE:
 def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = None) -> VAE:
     """Load a saved VAE of ``kind`` from a local folder (``WeightsMissingError`` if files are missing).
 
-    The weights keep their stored dtype unless ``torch_dtype`` is given.
+    The weights keep their stored dtype (a bf16 checkpoint loads as bf16) unless ``torch_dtype`` is given.
     """
     if kind not in VAE_CLASSES:
         raise ConfigError(f"unknown VAE kind '{kind}' (expected one of {', '.join(VAE_CLASSES)})")
     folder = require_weights(folder)
-    return VAE_CLASSES[kind].from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+    return VAE_CLASSES[kind].from_pretrained(folder, torch_dtype=torch_dtype or stored_dtype(folder),
+                                             local_files_only=True)
 
 
 def build_split_decoder(kind: str, spec: dict[str, Any]) -> CausalDecoder3D | CogVideoXSplitDecoder:
