@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Super-resolve a video, image or folder of frames.")
     parser.add_argument("--input", required=True, help="video file, image file or folder of frames")
     parser.add_argument("--output", help="output path (default: <input>_x<scale> beside the input)")
-    parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default)")
+    parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default, trained on clean and real-world degraded LR)")
     add_config_arguments(parser, required=False, files_help="configs/infer/*.yaml files",
                          overrides_help="InferConfig overrides, e.g. seed=3")
     parser.add_argument("--scale", type=int, help="upscale factor")
