@@ -174,6 +174,23 @@ def _commit(tmp: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
+def scratch_folder(target: str | Path) -> Iterator[Path]:
+    """A hidden temporary folder beside ``target`` (parents created), removed with everything in it when the
+    block ends; one a killed process left behind is removed by the next write there."""
+    target = Path(target)
+    created = _make_parents(target.parent)
+    remove_stale_temporaries(target.parent)
+    folder = _temporary_name(target.with_name(f"{target.name}.parts"))
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if not target.exists():
+            _remove_empty(created)
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (not yet created); move it onto ``path`` when the block succeeds.
 

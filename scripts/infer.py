@@ -1,9 +1,14 @@
-"""Super-resolve a video, an image or a folder of frames with a saved FastVSR model.
+"""Super-resolve videos, images or folders of frames with a saved FastVSR model.
 
     python scripts/infer.py --input video.mp4                    # writes video_x4.mp4 beside it, audio kept
     python scripts/infer.py --input photo.png --scale 4           # writes photo_x4.png
     python scripts/infer.py --input frames/ --output out/         # a folder of frames in, a folder out
+    python scripts/infer.py --input clips/ --output clips_x4/     # every video / frame folder in clips/
+    python scripts/infer.py --input 'photos/*.jpg' --output up/   # a glob: each match on its own
     python scripts/infer.py --input v.mp4 --config configs/infer/low_memory.yaml tile=32
+    accelerate launch --num_processes 2 --multi_gpu scripts/infer.py --input clips/   # files split over 2 GPUs
+
+What --input may be, and where batch outputs go: fastvsr.pipeline.batch (docs/inference.md).
 
 Settings come from fastvsr.pipeline.config.InferConfig (defaults), then --config YAML files, then the flags
 below, then trailing key=value overrides. See docs/inference.md.
@@ -13,12 +18,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 
 from fastvsr.cli import add_config_arguments, config_overrides, run_main
 from fastvsr.config import load_config
+from fastvsr.errors import ConfigError
 from fastvsr.ops.color_fix import ColorFix
+from fastvsr.pipeline.batch import batch_targets, resolve_inputs, run_batch
 from fastvsr.pipeline.config import InferConfig, Precision
-from fastvsr.pipeline.files import super_resolve_path
+from fastvsr.pipeline.files import plan_outputs, super_resolve_path, write_outputs_split
+from fastvsr.pipeline.loading import load_inference_model
+from fastvsr.pipeline.workers import launched_workers
 
 # flag -> InferConfig field; flags default to None so the dataclass alone holds the defaults
 FLAG_FIELDS = {
@@ -30,9 +40,11 @@ FLAG_FIELDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Super-resolve a video, image or folder of frames.")
-    parser.add_argument("--input", required=True, help="video file, image file or folder of frames")
-    parser.add_argument("--output", help="output path (default: <input>_x<scale> beside the input)")
+    parser = argparse.ArgumentParser(description="Super-resolve videos, images or folders of frames.")
+    parser.add_argument("--input", required=True, help="video, image, folder of frames, folder of videos / frame "
+                        "folders, or a quoted glob")
+    parser.add_argument("--output", help="output path; a folder for a batch (default: <input>_x<scale> beside the "
+                        "input)")
     parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default, trained on clean and real-world degraded LR)")
     add_config_arguments(parser, required=False, files_help="configs/infer/*.yaml files",
                          overrides_help="InferConfig overrides, e.g. seed=3")
@@ -52,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lossless", action="store_true", default=None, help="lossless video output")
     parser.add_argument("--compare", action="store_true", help="also write <output>_compare.{mp4,png}")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument("--skip-existing", action="store_true", help="batch: skip inputs whose output exists "
+                        "(re-run to resume)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -61,9 +75,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     values = {field: getattr(args, flag) for flag, field in FLAG_FIELDS.items()}
     flags = [f"{field}={value}" for field, value in values.items() if value is not None]
     cfg = load_config(InferConfig, args.config, flags + config_overrides(args))
-
-    written = super_resolve_path(args.input, args.output, cfg, model_dir=args.model, compare=args.compare,
-                                 overwrite=args.overwrite, progress=not args.quiet)
+    if args.overwrite and args.skip_existing:
+        raise ConfigError("--overwrite and --skip-existing contradict each other; choose one")
+    inputs = resolve_inputs(args.input)
+    workers = launched_workers()
+    cfg = replace(cfg, device=workers.device(cfg.device))
+    progress = not args.quiet and workers.main
+    if inputs.batch:
+        targets = batch_targets(inputs, args.output, cfg.scale)
+        model = load_inference_model(args.model, cfg)
+        result = run_batch(inputs.clips, targets, model, cfg, workers, compare=args.compare,
+                           overwrite=args.overwrite, skip_existing=args.skip_existing, progress=progress)
+        if workers.main:
+            print(result.summary())
+        return 1 if result.failed else 0
+    if workers.count > 1:  # one video, frame ranges over the processes
+        plan = plan_outputs(inputs.clips[0], args.output, cfg, args.compare, args.overwrite)
+        written = write_outputs_split(plan, load_inference_model(args.model, cfg), cfg, workers, progress)
+    else:
+        written = super_resolve_path(inputs.clips[0], args.output, cfg, model_dir=args.model, compare=args.compare,
+                                     overwrite=args.overwrite, progress=progress)
     for path in written:
         print(f"wrote {path}")
     return 0

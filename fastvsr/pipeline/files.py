@@ -8,15 +8,21 @@ finished, so memory does not grow with the video's length. Each output appears a
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
-from fastvsr.atomic import check_output_path, resolve_output
+import torch
+from torch import nn
+
+from fastvsr.atomic import check_output_path, resolve_output, scratch_folder
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
-from fastvsr.errors import InputError, OutputError
+from fastvsr.data.writer import to_uint8_frames
+from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
 from fastvsr.pipeline.upscale import upscale_stream
+from fastvsr.pipeline.workers import Workers
 
 READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
 
@@ -43,6 +49,93 @@ def check_frame_size(info: VideoInfo, cfg: InferConfig) -> None:
             f"{info.width}x{info.height} x{cfg.scale} gives {out_w}x{out_h} frames ({out_h * out_w / 1e6:.1f} MP), "
             f"above --max-pixels {cfg.max_pixels}; use a smaller --scale or raise --max-pixels"
         )
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Where one input's outputs go, checked before any work (:func:`plan_outputs`)."""
+
+    source: Path
+    info: VideoInfo
+    target: Path
+    extras: list[Path]  # compare outputs: [<stem>_compare.mp4,] <stem>_compare.png
+    writer: VideoWriter  # not yet opened
+
+
+def plan_outputs(input_path: str | Path, output: str | Path | None, cfg: InferConfig, compare: bool = False,
+                 overwrite: bool = False) -> OutputPlan:
+    """Probe the input and check every output path (see :func:`super_resolve_path`); nothing is written.
+
+    Raises:
+        InputError, OutputError: one-line user errors.
+    """
+    source = Path(input_path)
+    info = probe_video(source)
+    check_frame_size(info, cfg)
+    default = default_output(source, info, cfg.scale)
+    target = resolve_output(output, default.name) if output is not None else default
+    writer = VideoWriter(target, info.fps, audio_from=source if info.has_audio else None, crf=cfg.crf,
+                         lossless=cfg.lossless, overwrite=overwrite, inputs=(source,))
+    if writer.kind == "image" and info.num_frames > 1:
+        raise OutputError(f"{target} is an image but {source} has {info.num_frames} frames; write a video "
+                          "or a folder (an output path without suffix)")
+    extras = compare_paths(target, writer.kind == "video") if compare else []
+    for path in extras:
+        check_output_path(path, overwrite=overwrite, inputs=(source, target))
+    return OutputPlan(source, info, target, extras, writer)
+
+
+def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrite: bool = False,
+                  progress: bool = True) -> list[Path]:
+    """Restore ``plan.source`` with ``model`` (on ``cfg.device``) into the planned outputs; returns them."""
+    info, extras, source, target = plan.info, plan.extras, plan.source, plan.target
+    middle, compare_frame = info.num_frames // 2, None
+    blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
+    with ExitStack() as stack:
+        out = stack.enter_context(plan.writer)
+        side = None
+        if len(extras) == 2:
+            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, overwrite=overwrite,
+                                                   inputs=(source, target)))
+        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
+            out.write(piece.sr)
+            if extras:
+                both = side_by_side(piece.lr, piece.sr)
+                if side is not None:
+                    side.write(both)
+                if piece.start <= middle < piece.start + piece.sr.shape[1]:
+                    compare_frame = both[:, middle - piece.start: middle - piece.start + 1].clone()
+    if compare_frame is not None:
+        write_video(extras[-1], compare_frame, info.fps, overwrite=overwrite, inputs=(source, target))
+    return [target, *extras]
+
+
+def write_outputs_split(plan: OutputPlan, model: nn.Module, cfg: InferConfig, workers: Workers,
+                        progress: bool = True) -> list[Path]:
+    """Restore one video with every process of ``workers``, each a consecutive part of its chunks
+    (:func:`fastvsr.pipeline.upscale.chunk_share`); the main process then writes the output from the parts
+    (exactly the frames one process would write). Every process calls this; returns the output on the main one.
+
+    Raises:
+        ConfigError: compare outputs were asked for (they need the whole video on one process).
+    """
+    if plan.extras:
+        raise ConfigError("--compare needs the whole video on one process; run it without accelerate launch")
+    info = plan.info
+    with ExitStack() as stack:
+        scratch = stack.enter_context(scratch_folder(plan.target)) if workers.main else None
+        scratch = Path(workers.broadcast(str(scratch)))
+        blocks = iter_video_chunks(plan.source, READ_BLOCK_FRAMES)
+        part = (workers.index, workers.count)
+        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress and workers.main, part=part):
+            torch.save(torch.from_numpy(to_uint8_frames(piece.sr)), scratch / f"{piece.start:09d}.pt")
+        workers.barrier()
+        if workers.main:
+            with plan.writer as out:
+                for piece in sorted(scratch.glob("*.pt")):
+                    out.write(torch.load(piece).permute(3, 0, 1, 2).float() / 255)
+        workers.barrier()
+    return [plan.target] if workers.main else []
 
 
 def super_resolve_path(
@@ -76,37 +169,6 @@ def super_resolve_path(
         InputError, OutputError, WeightsMissingError, ConfigError: one-line user errors, raised before any
         output exists.
     """
-    source = Path(input_path)
-    info = probe_video(source)
-    check_frame_size(info, cfg)
-    default = default_output(source, info, cfg.scale)
-    target = resolve_output(output, default.name) if output is not None else default
-    writer = VideoWriter(target, info.fps, audio_from=source if info.has_audio else None, crf=cfg.crf,
-                         lossless=cfg.lossless, overwrite=overwrite, inputs=(source,))
-    if writer.kind == "image" and info.num_frames > 1:
-        raise OutputError(f"{target} is an image but {source} has {info.num_frames} frames; write a video "
-                          "or a folder (an output path without suffix)")
-    extras = compare_paths(target, writer.kind == "video") if compare else []
-    for path in extras:
-        check_output_path(path, overwrite=overwrite, inputs=(source, target))
+    plan = plan_outputs(input_path, output, cfg, compare, overwrite)
     model = load_inference_model(model_dir, cfg)
-
-    middle, compare_frame = info.num_frames // 2, None
-    blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
-    with ExitStack() as stack:
-        out = stack.enter_context(writer)
-        side = None
-        if len(extras) == 2:
-            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, overwrite=overwrite,
-                                                   inputs=(source, target)))
-        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
-            out.write(piece.sr)
-            if compare:
-                both = side_by_side(piece.lr, piece.sr)
-                if side is not None:
-                    side.write(both)
-                if piece.start <= middle < piece.start + piece.sr.shape[1]:
-                    compare_frame = both[:, middle - piece.start: middle - piece.start + 1].clone()
-    if compare_frame is not None:
-        write_video(extras[-1], compare_frame, info.fps, overwrite=overwrite, inputs=(source, target))
-    return [target, *extras]
+    return write_outputs(plan, model, cfg, overwrite, progress)

@@ -18,7 +18,7 @@ def rechunk(blocks: Iterable[tuple[int, torch.Tensor]], spans: list[Span]) -> It
 
     Args:
         blocks: ``(start, frames)`` pairs in order, ``frames`` of shape ``(C, T, H, W)``; blocks may overlap
-            (frames already seen are skipped) but must not leave gaps.
+            (frames already seen, and frames before the first span, are skipped) but must not leave gaps.
         spans: chunks to produce, with increasing starts (from :func:`fastvsr.ops.tiling.plan_spans`).
 
     Yields:
@@ -28,14 +28,18 @@ def rechunk(blocks: Iterable[tuple[int, torch.Tensor]], spans: list[Span]) -> It
         InputError: the blocks end before the last span (the video is shorter than announced).
     """
     buffer: torch.Tensor | None = None  # frames [buffer_start, buffer_start + buffer.shape[1])
-    buffer_start = 0
+    buffer_start = spans[0].start if spans else 0
     pending = iter(spans)
     span = next(pending, None)
     for start, frames in blocks:
+        if span is None:
+            break  # a part of the video: the frames after its last span are not needed
         end = buffer_start + (0 if buffer is None else buffer.shape[1])
         if start > end:
             raise InputError(f"frames {end}..{start - 1} are missing from the input")
-        frames = frames[:, end - start:]
+        frames = frames[:, max(end - start, 0):]
+        if not frames.shape[1]:
+            continue
         buffer = frames if buffer is None else torch.cat([buffer, frames], dim=1)
         while span is not None and buffer_start + buffer.shape[1] >= span.stop:
             yield span, buffer[:, span.start - buffer_start: span.stop - buffer_start]

@@ -104,45 +104,76 @@ class UpscaledFrames:
     sr: torch.Tensor  # (3, T, H * scale, W * scale) float in [0, 1]
 
 
+def chunk_share(num_chunks: int, part: tuple[int, int]) -> range:
+    """The contiguous chunks ``part = (index, count)`` restores when a video is split into ``count`` parts of
+    nearly equal chunk counts (the first ``num_chunks % count`` parts get one more)."""
+    index, count = part
+    if not 0 <= index < count:
+        raise ValueError(f"part {index} of {count} does not exist")
+    size, extra = divmod(num_chunks, count)
+    start = index * size + min(index, extra)
+    return range(start, start + size + (index < extra))
+
+
 def upscale_stream(
     model: nn.Module,
     blocks: Iterable[tuple[int, torch.Tensor]],
     num_frames: int,
     cfg: InferConfig,
     progress: bool = True,
+    part: tuple[int, int] = (0, 1),
 ) -> Iterator[UpscaledFrames]:
     """Restore a video given as a stream of frame blocks; finished frames come out as soon as possible.
 
-    Memory holds about two chunks of frames whatever the length of the video.
+    Memory holds about two chunks of frames whatever the length of the video. Chunk ``i`` is restored with
+    torch seeded by ``cfg.seed + i``, so a chunk's output does not depend on which chunks ran before it; with
+    ``part = (index, count)`` only the frames of that part of the video are restored (its chunks,
+    :func:`chunk_share`, after restoring the previous chunk once more for the cross-fade), and the parts of
+    all ``count`` indices concatenate to exactly the frames of ``part = (0, 1)``.
 
     Args:
         model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
         blocks: ``(start, frames)`` in order, ``frames`` ``(3, T_i, H, W)`` float in ``[0, 1]`` (e.g.
-            ``fastvsr.data.video.iter_video_chunks``); any block sizes, no gaps.
-        num_frames: total number of frames the blocks deliver.
+            ``fastvsr.data.video.iter_video_chunks``); any block sizes, no gaps; blocks before this part's
+            frames are skipped.
+        num_frames: total number of frames of the video.
         cfg: inference settings.
         progress: show a tqdm bar (frames and frames/s).
+        part: ``(index, count)``: restore the index-th of ``count`` consecutive parts (multi-process).
 
     Yields:
-        :class:`UpscaledFrames` covering ``[0, num_frames)`` in order; ``sr`` on the CPU.
+        :class:`UpscaledFrames` covering this part's frames in order; ``sr`` on the CPU.
+
+    Raises:
+        ConfigError: ``chain_first_frame`` on a model without first-frame conditioning, or with ``count > 1``
+            (each chunk then needs the previous chunk's output).
     """
     check_tiles(model, cfg)
     if cfg.chain_first_frame and not model.condition_on_first_frame:
         raise ConfigError("chain_first_frame needs a model that conditions on the first frame (e.g. kind turbovsr)")
+    if cfg.chain_first_frame and part[1] > 1:
+        raise ConfigError("chain_first_frame restores the chunks of a video in order; one video cannot be split "
+                          "across processes (give each process whole files)")
     first = None
     spans = plan_spans(num_frames, cfg.chunk_frames or num_frames, cfg.chunk_overlap)
     weights = blend_weights(spans)
+    own = chunk_share(len(spans), part)
+    if not own:
+        return
+    lead = max(own.start - 1, 0)  # restored again only to cross-fade into this part's first frames
     blender = TemporalBlender()
-    torch.manual_seed(cfg.seed)
-    with tqdm(total=num_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
-        for i, (span, lr) in enumerate(rechunk(blocks, spans)):
+    owned_frames = (spans[own.stop].start if own.stop < len(spans) else num_frames) - spans[own.start].start
+    chunks = rechunk(blocks, spans[lead:own.stop])
+    with tqdm(total=owned_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
+        for i, (span, lr) in enumerate(chunks, start=lead):
+            torch.manual_seed(cfg.seed + i)
             sr = upscale_clip(model, lr[None], cfg, first_frame=first)
             if cfg.chain_first_frame and i + 1 < len(spans):
                 offset = spans[i + 1].start - span.start
                 first = sr[:, :, offset:offset + 1]
             ready_until = spans[i + 1].start if i + 1 < len(spans) else span.stop
             start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
-            if finished.shape[1]:
+            if finished.shape[1] and i >= own.start:
                 bar.update(finished.shape[1])
                 yield UpscaledFrames(start, lr[:, start - span.start: ready_until - span.start], finished)
 

@@ -49,6 +49,7 @@ from fastvsr.train.data_order import EpochIndexed, StepBatchSampler
 from fastvsr.train.modules import ema_weights, load_ema, mark_shard_units, save_ema, weights_digest
 from fastvsr.train.optim import build_lr_schedule, build_optimizer
 from fastvsr.train.runlog import RunLog
+from fastvsr.train.step_timer import StepTimer
 from fastvsr.train.validation import record_validation
 
 SUMMARY_FILE = "summary.json"
@@ -91,6 +92,10 @@ class Session:
     export_copy: nn.Module | None = None  # an unsharded copy of the trained module (FSDP, main process) to export
     last_validation: dict[str, float] = field(default_factory=dict)
     last_validated_step: int = -1
+    timer: StepTimer | None = None
+
+    def __post_init__(self) -> None:
+        self.timer = StepTimer(self.accelerator.device)
 
     @property
     def unwrapped(self) -> nn.Module:
@@ -111,6 +116,7 @@ class Session:
                                    self.state.step, self.loop.max_steps)
         loader = DataLoader(EpochIndexed(dataset), batch_sampler=sampler, num_workers=self.loop.num_workers,
                             generator=torch.Generator().manual_seed(self.loop.seed))
+        self.timer.restart()
         for batch in loader:
             yield {k: v.to(self.accelerator.device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
@@ -136,6 +142,7 @@ class Session:
         self.optimizer.zero_grad(set_to_none=True)
         self.ema.step(self.unwrapped.parameters())
         self.state.step += 1
+        self.timer.lap()
         self.progress.update(1)
         if self.logged_step(self.state.step):
             scalars = {f"train/{k}": v for k, v in logs.items()}
@@ -151,6 +158,7 @@ class Session:
         if self.validation_due():
             validate()
         self.checkpoint_if_due()
+        self.timer.restart()
 
     def logged_step(self, count: int) -> bool:
         """Whether the step that brings the count of finished steps to ``count`` logs its scalars.
@@ -243,7 +251,7 @@ class Session:
         digests = gather_object([weights_digest(self.unwrapped)])
         summary = {"step": self.state.step, "num_processes": acc.num_processes, "weight_digests": digests,
                    "checkpoint": str(self.last_checkpoint), "export": str(self.output_dir / EXPORT_DIR),
-                   "validation": self.last_validation}
+                   "validation": self.last_validation, **self.timer.summary()}
         self.export_ema(export)
         if acc.is_main_process:
             with atomic_path(self.output_dir / SUMMARY_FILE) as tmp:
