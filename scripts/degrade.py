@@ -4,7 +4,8 @@
     python scripts/degrade.py --input clip.mp4 --output clip_bi.mp4 --mode bicubic
     python scripts/degrade.py --input frames/ --output lr_frames/ --config configs/degradation/realbasicvsr_dove.yaml
 
-Writes the LR video (same fps, audio copied) and <output stem>_compare.png (HR | LR upscaled nearest) beside it.
+Writes the LR video (same fps, audio copied); with --compare also <output stem>_compare.png (HR | LR upscaled
+nearest) beside it.
 Settings: fastvsr.data.degradations.config.DegradationConfig defaults (DOVE's), then --config files, then the
 flags, then trailing key=value overrides. See docs/data.md.
 """
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(parser, required=False, files_help="configs/degradation/*.yaml files",
                          overrides_help="config overrides, e.g. final.sinc.prob=0")
     parser.add_argument("--chunk", type=int, default=32, help="frames degraded at a time (codec restarts per chunk)")
+    parser.add_argument("--compare", action="store_true", help="also write <output stem>_compare.png (HR | LR)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -40,11 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = [f"{key}={value}" for key, value in (("mode", args.mode), ("scale", args.scale)) if value is not None]
     cfg = load_config(DegradationConfig, args.config, flags + config_overrides(args))
     lr, png, note = degrade_file(args.input, args.output, cfg, seed=args.seed, chunk_frames=args.chunk,
-                                 overwrite=args.overwrite, progress=not args.quiet)
+                                 overwrite=args.overwrite, progress=not args.quiet, compare=args.compare)
     if note:
         print(note)
-    print(f"wrote {lr}")
-    print(f"wrote {png}")
+    for path in (lr, png):
+        if path is not None:
+            print(f"wrote {path}")
     return 0
 
 

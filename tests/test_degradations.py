@@ -193,7 +193,7 @@ def test_degrade_script_end_to_end(sample_clip, repo_root, tmp_path, capsys):
     script = load_script("degrade")
     out = tmp_path / "lr.mp4"
     assert script.main(["--input", str(sample_clip), "--output", str(out), "--seed", "3", "--quiet",
-                        "--chunk", "9"]) == 0
+                        "--chunk", "9", "--compare"]) == 0
     lr, info = read_video(out)
     hr, hr_info = read_video(sample_clip)
     assert lr.shape == (3, 17, 45, 80) and info.fps == hr_info.fps and info.has_audio

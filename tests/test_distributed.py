@@ -19,15 +19,7 @@ from fastvsr.models import VSRModel
 from fastvsr.models.f16_decoder import F16Decoder
 
 REPO = Path(__file__).parent.parent
-CLIP = "tests/data/bbb_320x180_17f.mp4"
-TINY_RUN = {  # the paper configs at toy size: 9 frames of 32x32 HR crops, bicubic LR, two steps
-    "data": {"sources": [CLIP], "image_folders": [], "num_frames": 9, "crop_size": [32, 32], "context": 1.0,
-             "degradation": {"mode": "bicubic", "scale": 4}, "repeat": 4},
-    "val": {"path": CLIP, "num_frames": 9, "height": 32, "width": 32},
-    "loss": {"perceptual": "none"},
-    "train": {"processes": 2, "max_steps": 2, "checkpoint_every": 1, "validate_every": 0,
-              "validate_at_start": False, "precision": "fp32", "log_every": 1},
-}
+REHEARSAL = REPO / "configs/paper/rehearsal_tiny.yaml"  # the paper configs at toy size, 2 processes, 2 steps
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +38,16 @@ def launch(script: str, configs: list[Path], *args: str, engine: str = "fsdp_cpu
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
-def tiny_config(tmp_path: Path, tiny: Path, **model: dict) -> Path:
+def tiny_config(tmp_path: Path, tiny: Path, **model: dict) -> list[Path]:
+    """The rehearsal layer and the tiny folders (after a paper config)."""
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump({**TINY_RUN, "model": {"vae": {"pretrained": str(tiny / "vae")},
-                                                          "denoiser": {"pretrained": str(tiny / "transformer")},
-                                                          **model}}))
-    return path
+    path.write_text(yaml.safe_dump({"model": {"vae": {"pretrained": str(tiny / "vae")},
+                                              "denoiser": {"pretrained": str(tiny / "transformer")}, **model}}))
+    return [REHEARSAL, path]
 
 
 def test_fsdp_trains_the_paper_dit_saves_sharded_and_resumes_bit_exact(tiny, tmp_path):
-    stage2 = [REPO / "configs/paper/fastvsr_stage2.yaml", tiny_config(tmp_path, tiny, decoder={"pretrained": None})]
+    stage2 = [REPO / "configs/paper/fastvsr_stage2.yaml", *tiny_config(tmp_path, tiny, decoder={"pretrained": None})]
     whole = launch("train_diffusion", stage2, f"train.output_dir={tmp_path / 'whole'}")
     assert whole.returncode == 0, whole.stderr[-3000:]
     assert "trained to step 2 on 2 process(es)" in whole.stdout
@@ -79,7 +71,7 @@ def test_fsdp_trains_the_paper_dit_saves_sharded_and_resumes_bit_exact(tiny, tmp
 
 
 def test_fsdp_trains_the_f16_decoder_on_clean_and_dit_restored_latents(tiny, tmp_path):
-    stage1 = [REPO / "configs/paper/fastvsr_stage1.yaml", tiny_config(tmp_path, tiny)]
+    stage1 = [REPO / "configs/paper/fastvsr_stage1.yaml", *tiny_config(tmp_path, tiny)]
     run = launch("train_vae", stage1, f"train.output_dir={tmp_path / 's1'}", "f16_latent=mixed")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "floor_psnr" in run.stdout

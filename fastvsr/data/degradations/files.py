@@ -48,8 +48,10 @@ def default_lr_name(source: Path, is_image_sequence: bool) -> str:
 
 
 def degrade_file(input_path: str | Path, output_path: str | Path, cfg: DegradationConfig, seed: int = 0,
-                 chunk_frames: int = 32, overwrite: bool = False, progress: bool = True) -> tuple[Path, Path, str]:
-    """Write an LR version of a video (same fps, audio copied) and a side-by-side PNG of a few frames.
+                 chunk_frames: int = 32, overwrite: bool = False, progress: bool = True,
+                 compare: bool = False) -> tuple[Path, Path | None, str]:
+    """Write an LR version of a video (same fps, audio copied) and, with ``compare``, a side-by-side PNG of a
+    few frames (:func:`compare_path`).
 
     ``output_path`` names the LR file or folder; an existing folder that fastvsr did not write is a
     destination and the LR goes inside it (:func:`default_lr_name`).
@@ -58,7 +60,7 @@ def degrade_file(input_path: str | Path, output_path: str | Path, cfg: Degradati
     (the usual "mod-crop" of SR benchmarks) so the LR is exactly ``1 / scale``.
 
     Returns:
-        ``(lr_path, compare_png, note)``; ``note`` says what was cropped (empty when nothing).
+        ``(lr_path, compare_png or None, note)``; ``note`` says what was cropped (empty when nothing).
 
     Raises:
         InputError: unreadable input, or frames smaller than the scale. OutputError: output exists or is the input.
@@ -67,7 +69,8 @@ def degrade_file(input_path: str | Path, output_path: str | Path, cfg: Degradati
     info = probe_video(source)
     out = resolve_output(output_path, default_lr_name(source, info.is_image_sequence))
     check_output_path(out, overwrite, inputs=(source,))
-    check_output_path(compare_path(out), overwrite, inputs=(source,))
+    if compare:
+        check_output_path(compare_path(out), overwrite, inputs=(source,))
     h, w = info.height // cfg.scale * cfg.scale, info.width // cfg.scale * cfg.scale
     note = f"cropped {info.width}x{info.height} to {w}x{h} (multiple of {cfg.scale})" if (h, w) != (
         info.height, info.width) else ""
@@ -91,5 +94,7 @@ def degrade_file(input_path: str | Path, output_path: str | Path, cfg: Degradati
                 lr_preview.append(lr[index - start])
             bar.update(frames.shape[0])
         bar.close()
+    if not compare:
+        return out, None, note
     png = write_video(compare_path(out), preview_grid(hr_preview, lr_preview), info.fps, overwrite=overwrite)
     return out, png, note
