@@ -54,6 +54,12 @@ def test_custom_dataset_rows_and_ties(result_files):
     assert "SSIM" not in markdown  # a null mean is no row
 
 
+def test_no_published_columns_for_datasets_the_papers_do_not_report(result_files):
+    markdown, latex = make_tables(result_files[1:])  # only the custom dataset "mine"
+    assert markdown.splitlines()[0] == "| Dataset | Metric | Ours | Baseline |"
+    assert "†" not in markdown and "dagger" not in latex
+
+
 def test_duplicate_results_are_rejected(tmp_path):
     files = [summary(tmp_path, n, "Ours", "UDM10", {"psnr": 1.0}) for n in ("x", "y")]
     with pytest.raises(InputError, match="two results for method 'Ours' on dataset 'UDM10'"):

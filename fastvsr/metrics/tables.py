@@ -66,7 +66,8 @@ def canonical_dataset(name: str) -> str:
 
 
 def collect_columns(summaries: list[dict[str, Any]], include_published: bool = True) -> list[Column]:
-    """Published columns (optional) then one column per evaluated method, in order of appearance.
+    """Published columns (optional; only methods published on a dataset that was evaluated) then one column per
+    evaluated method, in order of appearance.
 
     Raises:
         InputError: two summaries for the same method and dataset.
@@ -79,8 +80,10 @@ def collect_columns(summaries: list[dict[str, Any]], include_published: bool = T
             raise InputError(f"two results for method '{method}' on dataset '{dataset}'")
         column.values[dataset] = {k: float(v) for k, v in summary["metrics"].items() if v is not None}
         column.missing[dataset] = sorted(summary.get("missing", {}))
+    evaluated = {d for c in ours.values() for d in c.values}
     published = [Column(f"{method}{PUBLISHED_MARK}", True, values)
-                 for method, values in published_results().items()] if include_published else []
+                 for method, values in published_results().items()
+                 if include_published and evaluated & values.keys()]
     return published + list(ours.values())
 
 
