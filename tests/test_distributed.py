@@ -19,7 +19,7 @@ from fastvsr.models import VSRModel
 from fastvsr.models.f16_decoder import F16Decoder
 
 REPO = Path(__file__).parent.parent
-REHEARSAL = REPO / "configs/paper/rehearsal_tiny.yaml"  # the paper configs at toy size, 2 processes, 2 steps
+REHEARSAL = REPO / "configs/paper/rehearsal_tiny_fastvsr.yaml"  # the paper configs at toy size, 2 processes, 2 steps
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,41 @@ def test_fsdp_trains_the_f16_decoder_on_clean_and_dit_restored_latents(tiny, tmp
     assert "floor_psnr" in run.stdout
     decoder = F16Decoder.load(tmp_path / "s1" / "export")
     assert decoder.spatial_factor == 16 and decoder.config.base_kind == "cogvideox"
+
+
+def test_fsdp_trains_turbovsr_from_the_ltx_video_folders_flow_then_shortcut(tmp_path):
+    """TurboVSR's paper configs on tiny random LTX-Video folders (AutoencoderKLLTXVideo + LTXVideoTransformer3DModel
+    in the published layout, the DiT widened for the condition on load): both stages on 2 processes under FSDP,
+    the shortcut stage resumed bit-exact, and its export restored through infer.py."""
+    from fastvsr.recipes.tiny_paper import make_tiny_ltx
+
+    ltx = make_tiny_ltx(tmp_path / "ltx")
+    rehearsal = REPO / "configs/paper/rehearsal_tiny.yaml"
+    folders = [f"model.vae.pretrained={ltx['vae']}", f"model.denoiser.pretrained={ltx['transformer']}",
+               "model.denoiser.ltx.prompt_embeds=null"]
+    flow = launch("train_turbo", [REPO / "configs/turbovsr/flow_paper_ltx.yaml", rehearsal], *folders,
+                  f"train.output_dir={tmp_path / 'flow'}")
+    assert flow.returncode == 0, flow.stderr[-3000:]
+    shortcut = [REPO / "configs/turbovsr/shortcut_paper_ltx.yaml", rehearsal]
+    common = (f"init_from={tmp_path / 'flow' / 'export'}", "train.batch_size=4")
+    whole = launch("train_turbo", shortcut, *common, f"train.output_dir={tmp_path / 'whole'}")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    first = launch("train_turbo", shortcut, *common, f"train.output_dir={tmp_path / 'resumed'}", "train.max_steps=1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = launch("train_turbo", shortcut, *common, f"train.output_dir={tmp_path / 'resumed'}", "--resume")
+    assert second.returncode == 0, second.stderr[-3000:]
+    a, b = (json.loads((tmp_path / run / "summary.json").read_text()) for run in ("whole", "resumed"))
+    assert a["num_processes"] == 2 and a["weight_digests"] == b["weight_digests"]
+    model = VSRModel.from_pretrained(tmp_path / "whole" / "export")
+    assert model.kind == "turbovsr" and model.denoiser.has_step_size_embedding
+    assert model.sampler.trained_steps[-1] == 128
+    out = tmp_path / "sr"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts/infer.py"), "--model", str(tmp_path / "whole" / "export"),
+                           "--input", str(REPO / "tests/data/carphone_176x144_9f.mp4"), "--output", str(out),
+                           "--scale", "2", "--steps", "2", "tile=0", "--quiet"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list(out.glob("*.png"))) == 9
 
 
 def test_fewer_processes_than_asked_is_a_one_line_error(tmp_path):

@@ -103,7 +103,7 @@ def test_self_consistency_target_is_exactly_two_half_steps(first_given):
     tau, d = torch.tensor([0.5, 0.75]), torch.tensor([0.5, 0.25])  # tau + d = 1: two half steps end at data
     target = bootstrap_targets(DyadicDenoiser(), x, tau, d, cond, z_first, SCHEDULE, clip=0.0)
     two_half = torch.cat([shortcut_sample(FirstFrameConditioned(DyadicDenoiser(), None if z_first is None else z_first[i:i + 1]),
-                                          x[i:i + 1], schedule=SCHEDULE, steps=2, tau_start=float(tau[i]),
+                                          x[i:i + 1], schedule=SCHEDULE, steps=2, u_start=float(tau[i]),
                                           cond=cond[i:i + 1]) for i in range(2)])
     one_step = x + d.view(-1, 1, 1, 1, 1) * target
     assert torch.equal(one_step[:, :, 1:], two_half[:, :, 1:])
@@ -118,7 +118,7 @@ def test_self_consistency_target_on_the_unet_matches_two_euler_half_steps(model)
         target = bootstrap_targets(model.denoiser, x, torch.tensor([0.5]), torch.tensor([0.5]), cond, z_first,
                                    SCHEDULE, clip=0.0)
         two_half = shortcut_sample(FirstFrameConditioned(model.denoiser, z_first), x, schedule=SCHEDULE, steps=2,
-                                   tau_start=0.5, cond=cond)
+                                   u_start=0.5, cond=cond)
     torch.testing.assert_close((x + 0.5 * target)[:, :, 1:], two_half[:, :, 1:], atol=1e-6, rtol=1e-6)
 
 

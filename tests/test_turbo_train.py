@@ -55,7 +55,7 @@ def held_out_objective(denoiser, latents: tuple[torch.Tensor, torch.Tensor], cfg
     with torch.no_grad():
         for task_first in (True, False):
             for seed in range(2):
-                batch = prepare_batch(z_lr, z_hr, task_first, cfg, torch.Generator().manual_seed(seed))
+                batch = prepare_batch(z_lr, z_hr, task_first, cfg, torch.Generator().manual_seed(seed), schedule)
                 batch.target = with_bootstrap_targets(batch, denoiser, schedule, cfg.shortcut.clip)
                 losses.append(student_loss(denoiser, batch, schedule)[0].item())
     return sum(losses) / len(losses)

@@ -26,6 +26,7 @@ from fastvsr.diffusion.schedule import (
     v_to_noise,
     v_to_x0,
 )
+from fastvsr.errors import ConfigError
 
 
 class Denoiser(Protocol):
@@ -37,16 +38,37 @@ class Denoiser(Protocol):
 
 @dataclass
 class SamplerConfig:
-    """Sampler settings saved with a model: schedule, number of steps and the start timestep ``t_star``."""
+    """Sampler settings saved with a model: schedule, number of steps and the start timestep ``t_star``.
+
+    ``trained_steps``: the step counts a shortcut model was trained for (its step sizes ``1 / n``), written by
+    the shortcut stage; restoring with another count is an error (:func:`check_shortcut_steps`).
+    """
 
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     steps: int = 1
     t_star: float = 399.0  # DOVE / FastVSR: the LR latent is the noisy latent at t = 399
+    trained_steps: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         require(self.steps >= 1, f"sampler.steps must be >= 1, got {self.steps}")
+        require(all(n >= 1 for n in self.trained_steps), "sampler.trained_steps must be >= 1")
         require(0 <= self.t_star <= self.schedule.num_train_timesteps,
                 f"sampler.t_star must be in [0, {self.schedule.num_train_timesteps}], got {self.t_star}")
+
+
+def shortcut_step_counts(finest_steps: int) -> list[int]:
+    """The step counts a shortcut model trained down to step ``1 / finest_steps`` can sample with:
+    ``1, 2, 4, ..., finest_steps`` (its self-consistency levels plus the finest, flow-matching step)."""
+    return [2 ** k for k in range(finest_steps.bit_length())]
+
+
+def check_shortcut_steps(steps: int, trained_steps: list[int]) -> None:
+    """Raise :class:`ConfigError` unless a shortcut model may sample with ``steps``: one of ``trained_steps``,
+    or (nothing recorded) a power of two, the only step sizes shortcut training uses."""
+    allowed = trained_steps or None
+    if (allowed and steps not in allowed) or (not allowed and steps & (steps - 1)):
+        counts = ", ".join(map(str, allowed)) if allowed else "powers of two"
+        raise ConfigError(f"steps={steps}: this shortcut model was trained for {counts} steps; choose one of those")
 
 
 def _timesteps(value: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -93,18 +115,21 @@ def ddim_v_sample(denoiser: Denoiser, z_t: torch.Tensor, *, schedule: VPredictio
 
 
 def shortcut_sample(denoiser: Denoiser, x: torch.Tensor, *, schedule: FlowSchedule, steps: int,
-                    tau_start: float = 0.0, cond: torch.Tensor | None = None) -> torch.Tensor:
-    """Euler integration of the flow from ``tau_start`` to 1 in ``steps`` equal steps (shortcut sampling).
+                    u_start: float = 0.0, cond: torch.Tensor | None = None) -> torch.Tensor:
+    """Euler integration of the flow from uniform time ``u_start`` to 1 in ``steps`` equal uniform steps
+    (shortcut sampling).
 
-    Step ``d = (1 - tau_start) / steps`` (``1 / steps`` from pure noise) is passed to the denoiser as
-    ``step_size`` so a shortcut model can jump; ``x <- x + d * s(x, t, d)``.  Returns the (B, c, t, h, w) state
-    at ``tau = 1`` (data).
+    The uniform step ``d = (1 - u_start) / steps`` (``1 / steps`` from pure noise) is passed to the denoiser as
+    ``step_size`` so a shortcut model can jump; ``x <- x + schedule.step(u, d) * s(x, t(warp(u)), d)`` (the
+    flow-time length of the step: ``d`` on the uniform schedule).  Returns the (B, c, t, h, w) state at
+    ``tau = 1`` (data).
     """
-    d = (1.0 - tau_start) / steps
+    d = (1.0 - u_start) / steps
     step_size = _timesteps(d, x)
     for i in range(steps):
-        t = schedule.timestep(tau_start + i * d, x.shape[0]).to(x.device)
-        x = x + d * denoiser(x, t, cond=cond, step_size=step_size)
+        u = u_start + i * d
+        t = schedule.timestep(schedule.warp(u), x.shape[0]).to(x.device)
+        x = x + schedule.step(u, d) * denoiser(x, t, cond=cond, step_size=step_size)
     return x
 
 
@@ -120,9 +145,10 @@ def restore_latent(denoiser: Denoiser, z_lq: torch.Tensor, *, schedule: Schedule
 
     * v-schedule (DOVE / FastVSR): ``z_lq`` is taken as the noisy latent at ``t_star`` (no noise added); one
       step is ``x0 = a z_lq - s v_hat``; ``steps > 1`` runs deterministic DDIM from ``t_star`` to 0.
-    * flow schedule (TurboVSR-style shortcut): start at ``tau0 = 1 - t_star / T`` from
-      ``tau0 z_lq + (1 - tau0) noise`` (noise drawn with ``generator``; ``t_star = T`` starts from pure noise
-      with the LR supplied through ``cond``), then ``steps`` Euler steps with ``d = (1 - tau0) / steps``.
+    * flow schedule (TurboVSR-style shortcut): start at uniform time ``u0 = 1 - t_star / T`` (flow time
+      ``tau0 = warp(u0)``) from ``tau0 z_lq + (1 - tau0) noise`` (noise drawn with ``generator``; ``t_star = T``
+      starts from pure noise with the LR supplied through ``cond``), then ``steps`` Euler steps of uniform size
+      ``d = (1 - u0) / steps`` (:func:`shortcut_sample`).
 
     Args:
         denoiser: ``denoiser(z_t, t, cond=None, step_size=None)`` (see module docstring).
@@ -140,9 +166,10 @@ def restore_latent(denoiser: Denoiser, z_lq: torch.Tensor, *, schedule: Schedule
         if steps == 1:
             return one_step_restore(denoiser, z_lq, schedule=schedule, t_star=t_star, cond=cond)
         return ddim_v_sample(denoiser, z_lq, schedule=schedule, t_start=t_star, steps=steps, cond=cond)
-    tau0 = float(schedule.tau(t_star, 1)[0])
+    u0 = float(schedule.tau(t_star, 1)[0])
+    tau0 = float(schedule.warp(u0))
     x = z_lq if tau0 >= 1.0 else tau0 * z_lq + (1.0 - tau0) * _noise_like(z_lq, generator)
-    return shortcut_sample(denoiser, x, schedule=schedule, steps=steps, tau_start=tau0, cond=cond)
+    return shortcut_sample(denoiser, x, schedule=schedule, steps=steps, u_start=u0, cond=cond)
 
 
 def flow_target(x0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -151,26 +178,34 @@ def flow_target(x0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def shortcut_bootstrap_target(denoiser: Denoiser, x: torch.Tensor, tau: torch.Tensor, step_size: torch.Tensor, *,
+def shortcut_bootstrap_target(denoiser: Denoiser, x: torch.Tensor, u: torch.Tensor, step_size: torch.Tensor, *,
                               schedule: FlowSchedule, cond: torch.Tensor | None = None,
                               clip: float | None = 4.0) -> torch.Tensor:
     """Self-consistency target of shortcut models (Frans et al. 2024): two half steps make one full step.
 
-    With ``d' = d / 2``: ``s1 = s(x, tau, d')``, ``x' = x + d' s1``, ``s2 = s(x', tau + d', d')`` and the target
-    for ``s(x, tau, d)`` is ``(s1 + s2) / 2`` (gradient stopped; ``clip`` bounds ``x'`` and the target as the
-    reference code does, None disables it).  Pass the EMA denoiser, as the paper does.
+    With ``d' = d / 2``: ``s1 = s(x, u, d')``, ``x' = x + D1 s1``, ``s2 = s(x', u + d', d')`` and the target for
+    ``s(x, u, d)`` is ``(D1 s1 + D2 s2) / (D1 + D2)``, where ``D1``, ``D2`` are the flow-time lengths of the two
+    half steps (``schedule.step``; on the uniform schedule both are ``d'`` and the target is ``(s1 + s2) / 2``).
+    The gradient is stopped; ``clip`` bounds ``x'`` and the target as the reference code does (None disables
+    it). Pass the EMA denoiser, as the paper does.
 
     Args:
-        x: (B, c, t, h, w) state at flow time ``tau``; tau, step_size: (B,) flow times and steps ``d``.
+        x: (B, c, t, h, w) state at flow time ``warp(u)``; u, step_size: (B,) uniform times and steps ``d``.
     Returns:
         (B, c, t, h, w) target velocity.
     """
     half = step_size / 2
     view = (-1,) + (1,) * (x.ndim - 1)
-    s1 = denoiser(x, schedule.timestep(tau, x.shape[0]).to(x.device), cond=cond, step_size=half)
-    x_mid = x + half.reshape(view).to(x.dtype) * s1
+    u_mid = u + half
+    s1 = denoiser(x, schedule.timestep(schedule.warp(u), x.shape[0]).to(x.device), cond=cond, step_size=half)
+    first, second = schedule.step(u, half), schedule.step(u_mid, half)
+    x_mid = x + first.reshape(view).to(x.dtype) * s1
     if clip is not None:
         x_mid = x_mid.clamp(-clip, clip)
-    s2 = denoiser(x_mid, schedule.timestep(tau + half, x.shape[0]).to(x.device), cond=cond, step_size=half)
-    target = (s1 + s2) / 2
+    s2 = denoiser(x_mid, schedule.timestep(schedule.warp(u_mid), x.shape[0]).to(x.device), cond=cond,
+                  step_size=half)
+    if schedule.uniform:
+        target = (s1 + s2) / 2
+    else:
+        target = (first.reshape(view) * s1 + second.reshape(view) * s2) / (first + second).reshape(view)
     return target.clamp(-clip, clip) if clip is not None else target

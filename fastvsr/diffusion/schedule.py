@@ -8,7 +8,11 @@ Two schedules share one small interface (``kind``, ``num_train_timesteps``, ``si
   ``CogVideoXDPMScheduler`` built from the same keyword arguments as the model's ``scheduler_config.json``, so
   the numbers are the library's, not a re-derivation.
 * :class:`FlowSchedule` -- the straight (rectified-flow / shortcut-model) path ``z = (1 - tau) noise + tau x0``
-  with flow time ``tau`` in ``[0, 1]`` (0 = noise, 1 = data, as in Frans et al. 2024).
+  with flow time ``tau`` in ``[0, 1]`` (0 = noise, 1 = data, as in Frans et al. 2024). With ``shift > 1`` the
+  time is warped as LTX-Video / SD3 shift their rectified-flow schedule: a uniform time ``u`` (the grid that
+  training draws from and the sampler steps on, and the step sizes a shortcut model is told) maps to
+  ``tau = warp(u)`` with noise level ``sigma = 1 - tau = shift * s / (1 + (shift - 1) * s)``, ``s = 1 - u``, so
+  more of both is spent at high noise. ``shift = 1`` is the plain (uniform) schedule.
 
 Timesteps ``t`` are always in schedule units ``[0, num_train_timesteps]`` with larger = noisier, for both
 kinds; the flow schedule maps them with ``tau = 1 - t / num_train_timesteps``.  Non-integer ``t`` interpolates
@@ -37,10 +41,13 @@ class ScheduleConfig:
     beta_schedule: str = "scaled_linear"
     rescale_betas_zero_snr: bool = True
     snr_shift_scale: float = 1.0  # 1.0 for CogVideoX-5B / 1.5-5B, 3.0 for CogVideoX-2B
+    shift: float = 1.0  # flow only: the time warp of the shifted rectified-flow schedule (1 = uniform)
 
     def __post_init__(self) -> None:
         require(self.kind in SCHEDULE_KINDS, f"schedule.kind must be one of {SCHEDULE_KINDS}, got '{self.kind}'")
         require(self.num_train_timesteps > 0, "schedule.num_train_timesteps must be positive")
+        require(self.shift > 0, f"schedule.shift must be > 0, got {self.shift}")
+        require(self.kind == "flow" or self.shift == 1.0, "schedule.shift applies to the flow schedule only")
 
 
 def _broadcast(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -92,7 +99,26 @@ class FlowSchedule:
     kind = "flow"
 
     def __init__(self, cfg: ScheduleConfig | None = None) -> None:
-        self.num_train_timesteps = (cfg or ScheduleConfig(kind="flow")).num_train_timesteps
+        cfg = cfg or ScheduleConfig(kind="flow")
+        self.num_train_timesteps = cfg.num_train_timesteps
+        self.shift = cfg.shift
+
+    @property
+    def uniform(self) -> bool:
+        """No time warp (``shift == 1``): ``warp`` is the identity and steps are equal."""
+        return self.shift == 1.0
+
+    def warp(self, u: torch.Tensor | float) -> torch.Tensor | float:
+        """Flow time ``tau`` for uniform time ``u`` (both in ``[0, 1]``, 1 = data; same type and shape)."""
+        if self.uniform:
+            return u
+        s = 1 - u
+        return 1 - self.shift * s / (1 + (self.shift - 1) * s)
+
+    def step(self, u: torch.Tensor | float, d: torch.Tensor | float) -> torch.Tensor | float:
+        """Flow-time length ``warp(u + d) - warp(u)`` of the uniform step ``d`` at ``u`` (``d`` itself when
+        uniform, exactly)."""
+        return d if self.uniform else self.warp(u + d) - self.warp(u)
 
     def tau(self, t: torch.Tensor | float, batch: int) -> torch.Tensor:
         """Flow time in ``[0, 1]`` (1 = data) for schedule-unit timesteps, (B,) float64."""

@@ -7,14 +7,18 @@ with the frozen 32x32x8 AE, then trains one of the two factorised tasks
 * (a) every ``first_frame_every``-th step: latent frame 0 alone, as a one-frame video (image SR);
 * (b) the other steps: the whole clip given the clean HR first-frame latent (pinned in the state, loss-masked).
 
-``stage: flow`` trains the denoiser by flow matching: ``x = tau z_hr + (1 - tau) noise`` with ``tau ~ U[0, 1)``,
-target velocity ``z_hr - noise``.
+``stage: flow`` trains the denoiser by flow matching: ``x = tau z_hr + (1 - tau) noise`` with ``tau = warp(u)``,
+``u ~ U[0, 1)`` (the schedule's time warp, identity unless ``sampler.schedule.shift > 1``), target velocity
+``z_hr - noise``.
 
 ``stage: shortcut`` starts from the flow stage's export (``init_from``), adds a zero-initialised step-size
 embedding (:func:`~fastvsr.models.turbo.add_step_size_embedding`) and trains it as a shortcut model (Frans et
 al. 2024): ``1 - bootstrap_fraction`` of each batch is flow matching at the finest step ``d = 1/finest_steps``
-(``tau`` on that grid), the rest regresses, for ``d = 2^-k`` and ``tau`` on the ``d`` grid, onto the
-self-consistency target of the **EMA** model: two half steps of size ``d/2`` make one step of size ``d``.
+(``u`` on that grid), the rest regresses, for ``d = 2^-k`` and ``u`` on the ``d`` grid, onto the
+self-consistency target of the **EMA** model: two half steps of size ``d/2`` make one step of size ``d``. The
+levels ``k`` are spread evenly over the bootstrap samples (as the reference implementation does), continuing
+from step to step and rank to rank, so every level is trained equally often however small the per-process
+batch. The export records the step counts it trained (``sampler.trained_steps``: 1, 2, 4, ..., finest).
 
 The model is the ``model`` section (:class:`fastvsr.models.ModelConfig` of kind ``turbovsr``, the description
 inference uses); ``model.vae.pretrained`` names a trained AE folder. The export is a ``turbovsr`` model folder
@@ -24,7 +28,7 @@ inference uses); ``model.vae.pretrained`` names a trained AE folder. The export 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -35,7 +39,7 @@ from torch.utils.data import Dataset
 from fastvsr.config import require
 from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.diffusion.factorized import FirstFrameConditioned, first_frame_condition
-from fastvsr.diffusion.sampler import Denoiser, flow_target, shortcut_bootstrap_target
+from fastvsr.diffusion.sampler import Denoiser, flow_target, shortcut_bootstrap_target, shortcut_step_counts
 from fastvsr.diffusion.schedule import FlowSchedule
 from fastvsr.models.bundle import RestoreContext, VSRModel
 from fastvsr.models.config import ModelConfig
@@ -109,29 +113,36 @@ class TurboTrainConfig:
 
 
 def flow_times(batch: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """Flow times ``tau ~ U[0, 1)`` (B,) for flow matching."""
+    """Uniform flow times ``u ~ U[0, 1)`` (B,) for flow matching (the state is at ``warp(u)``)."""
     return torch.rand(batch, generator=generator, device=generator.device).to(device)
 
 
-def shortcut_times(batch: int, num_bootstrap: int, finest_steps: int, generator: torch.Generator,
-                   device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(tau, d)`` (B,) each for a shortcut batch whose first ``num_bootstrap`` samples are self-consistency.
+def bootstrap_levels(num_bootstrap: int, levels: int, offset: int) -> torch.Tensor:
+    """Levels ``k`` (``d = 2^-k``) of ``num_bootstrap`` self-consistency samples, spread evenly: sample ``i``
+    gets ``(offset + i) mod levels``, ``offset`` counting the bootstrap samples drawn before (all steps and
+    ranks), so each level gets the same share."""
+    return (offset + torch.arange(num_bootstrap)) % levels
 
-    Flow part: ``d = 1/finest_steps`` and ``tau`` on that grid. Bootstrap part: ``d = 2^-k`` with ``k`` uniform
-    in ``0 .. log2(finest_steps) - 1`` (so ``d/2`` is at least the finest step) and ``tau`` uniform on the grid
-    of multiples of ``d`` in ``[0, 1)``.
+
+def shortcut_times(batch: int, num_bootstrap: int, finest_steps: int, generator: torch.Generator,
+                   device: torch.device, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(u, d)`` (B,) each for a shortcut batch whose first ``num_bootstrap`` samples are self-consistency.
+
+    Flow part: ``d = 1/finest_steps`` and ``u`` on that grid. Bootstrap part: ``d = 2^-k`` with the levels
+    ``k`` in ``0 .. log2(finest_steps) - 1`` spread evenly (:func:`bootstrap_levels`; ``d/2`` is at least the
+    finest step) and ``u`` uniform on the grid of multiples of ``d`` in ``[0, 1)``.
     """
     gdev = generator.device
     levels = int(math.log2(finest_steps))
-    k = torch.randint(0, levels, (num_bootstrap,), generator=generator, device=gdev)
+    k = bootstrap_levels(num_bootstrap, levels, offset).to(gdev)
     d_boot = 2.0 ** (-k.double())
     tau_boot = torch.floor(torch.rand(num_bootstrap, generator=generator, device=gdev, dtype=torch.float64)
                            * 2.0 ** k.double()) * d_boot
     n_flow = batch - num_bootstrap
     d_flow = torch.full((n_flow,), 1.0 / finest_steps, dtype=torch.float64, device=gdev)
     tau_flow = torch.randint(0, finest_steps, (n_flow,), generator=generator, device=gdev).double() / finest_steps
-    tau, d = torch.cat([tau_boot, tau_flow]), torch.cat([d_boot, d_flow])
-    return tau.float().to(device), d.float().to(device)
+    u, d = torch.cat([tau_boot, tau_flow]), torch.cat([d_boot, d_flow])
+    return u.float().to(device), d.float().to(device)
 
 
 def num_bootstrap(batch: int, fraction: float) -> int:
@@ -140,13 +151,13 @@ def num_bootstrap(batch: int, fraction: float) -> int:
     return min(max(round(batch * fraction), 1), batch - 1)
 
 
-def bootstrap_targets(ema_denoiser: Denoiser, x: torch.Tensor, tau: torch.Tensor, d: torch.Tensor,
+def bootstrap_targets(ema_denoiser: Denoiser, x: torch.Tensor, u: torch.Tensor, d: torch.Tensor,
                       cond: torch.Tensor, z_first: torch.Tensor | None, schedule: FlowSchedule,
                       clip: float) -> torch.Tensor:
     """Self-consistency targets for the factorised task: two half steps of the (EMA) denoiser under the same
-    first-frame conditioning the student sees. Shapes (B, c, t, h, w); ``tau``, ``d`` (B,)."""
+    first-frame conditioning the student sees. Shapes (B, c, t, h, w); ``u`` (uniform times), ``d`` (B,)."""
     net = FirstFrameConditioned(ema_denoiser, z_first, use_step_size=True)
-    return shortcut_bootstrap_target(net, x, tau, d, schedule=schedule, cond=cond, clip=clip or None)
+    return shortcut_bootstrap_target(net, x, u, d, schedule=schedule, cond=cond, clip=clip or None)
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, first_given: bool) -> torch.Tensor:
@@ -164,8 +175,10 @@ def build_turbo_model(cfg: TurboTrainConfig) -> VSRModel:
     """The model to train: ``init_from`` (a saved ``turbovsr`` folder) or ``cfg.model``; the AE frozen (eval, no
     gradients) and, for the shortcut stage, the denoiser given its step-size embedding."""
     model = (VSRModel.from_pretrained(cfg.init_from) if cfg.init_from else build_model(cfg.model)).float()
-    if TurboStage(cfg.stage) is TurboStage.SHORTCUT and not uses_step_size(model.denoiser):
-        model.denoiser = add_step_size_embedding(model.denoiser)
+    if TurboStage(cfg.stage) is TurboStage.SHORTCUT:
+        if not uses_step_size(model.denoiser):
+            model.denoiser = add_step_size_embedding(model.denoiser)
+        model.sampler = replace(model.sampler, trained_steps=shortcut_step_counts(cfg.shortcut.finest_steps))
     model.vae.eval().requires_grad_(False)
     return model
 
@@ -179,12 +192,12 @@ def encode_pair(model: VSRModel, lq: torch.Tensor, gt: torch.Tensor, scale: int)
 
 @dataclass
 class TurboBatch:
-    """One step's training inputs: state ``x`` at flow times ``tau`` (B,), step sizes ``d`` (B,) or None (flow
-    stage), targets, condition, the pinned first-frame latent (task b) and how many leading samples are
-    self-consistency samples."""
+    """One step's training inputs: state ``x`` at uniform times ``u`` (B,) (flow time ``warp(u)``), step sizes
+    ``d`` (B,) or None (flow stage), targets, condition, the pinned first-frame latent (task b) and how many
+    leading samples are self-consistency samples."""
 
     x: torch.Tensor
-    tau: torch.Tensor
+    u: torch.Tensor
     d: torch.Tensor | None
     target: torch.Tensor
     cond: torch.Tensor
@@ -194,10 +207,11 @@ class TurboBatch:
 
 
 def prepare_batch(z_lr: torch.Tensor, z_hr: torch.Tensor, task_first: bool, cfg: TurboTrainConfig,
-                  generator: torch.Generator) -> TurboBatch:
+                  generator: torch.Generator, schedule: FlowSchedule, level_offset: int = 0) -> TurboBatch:
     """Noise, flow times and flow-matching targets of one step for task (a) (``task_first``: latent frame 0 as a
     one-frame video) or task (b) (the clip given its clean first-frame latent). Latents (B, c, t, h, w); the
-    self-consistency samples' targets are filled in by :func:`with_bootstrap_targets`."""
+    self-consistency samples' targets are filled in by :func:`with_bootstrap_targets`; ``level_offset``: the
+    bootstrap samples drawn before this batch (:func:`bootstrap_levels`)."""
     if task_first:
         z_lr, z_hr = z_lr[:, :, :1], z_hr[:, :, :1]
     z_first = None if task_first else z_hr[:, :, :1]
@@ -206,11 +220,11 @@ def prepare_batch(z_lr: torch.Tensor, z_hr: torch.Tensor, task_first: bool, cfg:
     n_boot = 0
     if TurboStage(cfg.stage) is TurboStage.SHORTCUT:
         n_boot = num_bootstrap(batch, cfg.shortcut.bootstrap_fraction)
-        tau, d = shortcut_times(batch, n_boot, cfg.shortcut.finest_steps, generator, z_hr.device)
+        u, d = shortcut_times(batch, n_boot, cfg.shortcut.finest_steps, generator, z_hr.device, level_offset)
     else:
-        tau, d = flow_times(batch, generator, z_hr.device), None
-    weight = tau.view(-1, 1, 1, 1, 1).to(z_hr.dtype)
-    return TurboBatch(x=weight * z_hr + (1 - weight) * noise, tau=tau, d=d, target=flow_target(z_hr, noise),
+        u, d = flow_times(batch, generator, z_hr.device), None
+    weight = schedule.warp(u).view(-1, 1, 1, 1, 1).to(z_hr.dtype)
+    return TurboBatch(x=weight * z_hr + (1 - weight) * noise, u=u, d=d, target=flow_target(z_hr, noise),
                       cond=first_frame_condition(z_lr, first_known=z_first is not None), z_first=z_first,
                       num_bootstrap=n_boot, task_first=task_first)
 
@@ -223,7 +237,7 @@ def with_bootstrap_targets(batch: TurboBatch, ema_denoiser: Denoiser, schedule: 
     if n == 0 or batch.d is None:
         return batch.target
     first = None if batch.z_first is None else batch.z_first[:n]
-    boot = bootstrap_targets(ema_denoiser, batch.x[:n], batch.tau[:n], batch.d[:n], batch.cond[:n], first,
+    boot = bootstrap_targets(ema_denoiser, batch.x[:n], batch.u[:n], batch.d[:n], batch.cond[:n], first,
                              schedule, clip)
     return torch.cat([boot.to(batch.target.dtype), batch.target[n:]])
 
@@ -232,7 +246,7 @@ def student_loss(denoiser: Denoiser, batch: TurboBatch, schedule: FlowSchedule) 
     """MSE of the denoiser's prediction (through the factorised conditioning) against ``batch.target``, loss-
     masked on the given first frame; returns (scalar loss, logs)."""
     net = FirstFrameConditioned(denoiser, batch.z_first, use_step_size=batch.d is not None)
-    t = schedule.timestep(batch.tau, batch.x.shape[0]).to(batch.x.device)
+    t = schedule.timestep(schedule.warp(batch.u), batch.x.shape[0]).to(batch.x.device)
     pred = net(batch.x, t, cond=batch.cond, step_size=batch.d)
     per_sample = masked_mse(pred, batch.target, first_given=batch.z_first is not None)
     n = batch.num_bootstrap
@@ -241,6 +255,14 @@ def student_loss(denoiser: Denoiser, batch: TurboBatch, schedule: FlowSchedule) 
     if n:
         logs["bootstrap_mse"] = per_sample[:n].mean().item()
     return per_sample.mean(), logs
+
+
+def bootstrap_offset(step: int, cfg: TurboTrainConfig, accelerator: Any) -> int:
+    """Bootstrap samples drawn by all processes before this process's batch at ``step`` (the level offset)."""
+    if TurboStage(cfg.stage) is not TurboStage.SHORTCUT:
+        return 0
+    per_batch = num_bootstrap(cfg.train.batch_size, cfg.shortcut.bootstrap_fraction)
+    return (step * accelerator.num_processes + accelerator.process_index) * per_batch
 
 
 def is_first_frame_step(step: int, every: int) -> bool:
@@ -275,8 +297,9 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
         session.validate(validate)
     for batch in session.batches(dataset):
         z_lr, z_hr = encode_pair(model, batch["lq"], batch["gt"], scale)
-        tb = prepare_batch(z_lr, z_hr, is_first_frame_step(session.state.step, cfg.first_frame_every), cfg,
-                           session.generator())
+        step = session.state.step
+        tb = prepare_batch(z_lr, z_hr, is_first_frame_step(step, cfg.first_frame_every), cfg, session.generator(),
+                           schedule, level_offset=bootstrap_offset(step, cfg, accelerator))
         if tb.num_bootstrap:
             with torch.no_grad(), accelerator.autocast(), ema_weights(session.ema, session.unwrapped) as ema_model:
                 tb.target = with_bootstrap_targets(tb, ema_model, schedule, cfg.shortcut.clip)

@@ -54,6 +54,8 @@ Denoiser = SpatioTemporalUNet | CogVideoXDiTDenoiser | LTXDiTDenoiser
 def build_denoiser(cfg: DenoiserConfig, latent_channels: int, cond_channels: int = 0) -> Denoiser:
     """The denoiser ``cfg`` describes for ``latent_channels``-channel latents with ``cond_channels`` channels of
     condition (0: none): loaded from ``cfg.pretrained`` when set, else randomly initialised."""
+    if cfg.pretrained and cfg.kind == "ltx_dit":  # a published LTX-Video folder is widened for the condition
+        return LTXDiTDenoiser.from_folder(cfg.pretrained, latent_channels, cond_channels, cfg.ltx.prompt_embeds)
     if cfg.pretrained:
         return load_denoiser(cfg.kind, cfg.pretrained)
     if cfg.kind == "unet":

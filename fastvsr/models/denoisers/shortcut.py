@@ -2,39 +2,28 @@
 
 The converted model has the same weights plus the new step-size branch, whose last layer is zero, so it
 predicts exactly what the flow model did until shortcut training moves it (Frans et al. 2024, conversion of a
-pretrained model as TurboVSR does).
+pretrained model as TurboVSR does). Denoisers that can be converted have ``has_step_size_embedding`` and
+``with_step_size_embedding()`` (the UNet and the LTX-Video DiT adapter).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
-
-STEP_SIZE_KEY = "use_step_size_embedding"
 
 
 def uses_step_size(denoiser: nn.Module) -> bool:
-    """True when ``denoiser`` was built with a step-size embedding (takes ``step_size``)."""
-    config: Any = getattr(denoiser, "config", {})
-    return bool(config.get(STEP_SIZE_KEY, False)) if hasattr(config, "get") else False
+    """True when ``denoiser`` has a step-size embedding (takes ``step_size``)."""
+    return bool(getattr(denoiser, "has_step_size_embedding", False))
 
 
 def add_step_size_embedding(denoiser: nn.Module) -> nn.Module:
-    """A copy of a diffusers-config denoiser (e.g. :class:`SpatioTemporalUNet`) with a step-size embedding.
+    """A copy of ``denoiser`` with a zero-initialised step-size embedding (same output until fine-tuned).
 
     Raises:
-        ValueError: the denoiser has no ``use_step_size_embedding`` option, or already uses it.
+        ValueError: the denoiser cannot take one, or already has it.
     """
-    config: Any = getattr(denoiser, "config", None)
-    if config is None or STEP_SIZE_KEY not in config:
-        raise ValueError(f"{type(denoiser).__name__} has no {STEP_SIZE_KEY} option")
-    if config[STEP_SIZE_KEY]:
+    if not hasattr(denoiser, "with_step_size_embedding"):
+        raise ValueError(f"{type(denoiser).__name__} cannot take a step-size embedding")
+    if uses_step_size(denoiser):
         raise ValueError("the denoiser already has a step-size embedding")
-    converted = type(denoiser).from_config({**config, STEP_SIZE_KEY: True})
-    missing, unexpected = converted.load_state_dict(denoiser.state_dict(), strict=False)
-    stray = [k for k in missing if ".step_embedding." not in f".{k}"] + list(unexpected)
-    if stray:
-        raise ValueError(f"conversion changed weights other than the step-size embedding: {stray[:3]}")
-    param = next(denoiser.parameters())
-    return converted.to(device=param.device, dtype=param.dtype)
+    return denoiser.with_step_size_embedding()

@@ -30,7 +30,6 @@ class UNetDenoiserConfig:
     norm_num_groups: int = 8
     temporal_kernel_size: int = 3
     use_step_size_embedding: bool = False  # shortcut models
-    step_size_scale: float = 1000.0
     # a fixed linear skip: prediction = network + input_skip * z_t, with the network's conv_out starting at zero.
     # For DOVE's one step (x0 = a z_t - s v) at t*, input_skip = (a - 1) / s makes the untrained denoiser return
     # the LR latent unchanged, so a model trained from scratch starts at its interpolation baseline, not at noise
@@ -87,7 +86,7 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
     def __init__(self, in_channels: int = 16, out_channels: int | None = None,
                  block_out_channels: tuple[int, ...] = (32, 64), layers_per_block: int = 1,
                  norm_num_groups: int = 8, temporal_kernel_size: int = 3, cond_channels: int = 0,
-                 use_step_size_embedding: bool = False, step_size_scale: float = 1000.0,
+                 use_step_size_embedding: bool = False,
                  input_skip: float = 0.0) -> None:
         super().__init__()
         if input_skip and (out_channels or in_channels) != in_channels:
@@ -96,7 +95,7 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
         embed_dim = 4 * widths[0]
         block = partial(FactorisedResBlock, embed_dim=embed_dim, groups=norm_num_groups,
                         temporal_kernel=temporal_kernel_size)
-        self.embedding = TimeStepSizeEmbedding(widths[0], embed_dim, use_step_size_embedding, step_size_scale)
+        self.embedding = TimeStepSizeEmbedding(widths[0], embed_dim, use_step_size_embedding)
         self.conv_in = _spatial_conv(in_channels, widths[0])
         self.cond_in = _spatial_conv(cond_channels, widths[0]) if cond_channels else None
         if self.cond_in is not None:
@@ -128,6 +127,23 @@ class SpatioTemporalUNet(ModelMixin, ConfigMixin):
             nn.init.zeros_(self.conv_out.weight)
             nn.init.zeros_(self.conv_out.bias)
         self.gradient_checkpointing = False
+
+    @property
+    def has_step_size_embedding(self) -> bool:
+        """Whether the model takes ``step_size`` (a shortcut model)."""
+        return self.embedding.step_embedding is not None
+
+    def with_step_size_embedding(self) -> SpatioTemporalUNet:
+        """A copy with a zero-initialised step-size embedding (:func:`~fastvsr.models.denoisers.shortcut.
+        add_step_size_embedding`): same weights, same output until fine-tuned."""
+        config = {k: v for k, v in self.config.items() if not k.startswith("_")}
+        converted = type(self)(**{**config, "use_step_size_embedding": True})
+        missing, unexpected = converted.load_state_dict(self.state_dict(), strict=False)
+        stray = [k for k in missing if ".step_embedding." not in f".{k}"] + list(unexpected)
+        if stray:
+            raise ValueError(f"conversion changed weights other than the step-size embedding: {stray[:3]}")
+        param = next(self.parameters())
+        return converted.to(device=param.device, dtype=param.dtype)
 
     @property
     def latent_multiple(self) -> int:

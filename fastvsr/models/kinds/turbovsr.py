@@ -15,6 +15,7 @@ from torch import nn
 
 from fastvsr.config import require
 from fastvsr.diffusion.factorized import MASK_CHANNELS, factorized_restore
+from fastvsr.diffusion.sampler import check_shortcut_steps
 from fastvsr.models.bundle import PartBuilder, RestoreContext, VSRModel
 from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.models.denoisers import uses_step_size
@@ -45,10 +46,17 @@ class TurboVSRModel(VSRModel):
     def restore(self, z_lq: torch.Tensor, steps: int | None = None,
                 context: RestoreContext | None = None) -> torch.Tensor:
         """Restored latent (B, c, t, h, w): first frame, then the clip given it (``context.z_first`` replaces the
-        first pass); ``steps`` flow/shortcut steps per pass, by default the saved sampler setting."""
+        first pass); ``steps`` flow/shortcut steps per pass, by default the saved sampler setting.
+
+        Raises:
+            ConfigError: a shortcut model asked for a step count it was not trained for.
+        """
         context = context or RestoreContext()
         denoiser = context.denoiser if context.denoiser is not None else self.denoiser
+        steps = self.sampler.steps if steps is None else steps
+        shortcut = uses_step_size(self.denoiser)
+        if shortcut:
+            check_shortcut_steps(steps, self.sampler.trained_steps)
         return factorized_restore(denoiser, z_lq, schedule=self.schedule,  # type: ignore[arg-type]
-                                  steps=self.sampler.steps if steps is None else steps, t_star=self.sampler.t_star,
-                                  use_step_size=uses_step_size(self.denoiser), z_first=context.z_first,
-                                  generator=context.generator)
+                                  steps=steps, t_star=self.sampler.t_star, use_step_size=shortcut,
+                                  z_first=context.z_first, generator=context.generator)
