@@ -114,7 +114,8 @@ def test_timing_takes_medians_after_warmup_and_breaks_down_stages():
     slow, fast = timings["slow"], timings["fast"]
     assert slow.repeats == 3 and slow.warmup == 2 and set(slow.stages) == {"first", "second"}
     assert slow.stages["first"] >= 0.02 and slow.stages["second"] >= 0.01
-    assert slow.total >= slow.stages["first"] + slow.stages["second"]
+    # every sample spans both stages' sleeps (a median of sums is not a sum of medians, so compare with the sleeps)
+    assert min(slow.samples) >= 0.03 and slow.total >= 0.03
     assert slow.total > fast.total
 
 
