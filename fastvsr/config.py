@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import typing
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -34,12 +35,48 @@ T = TypeVar("T")
 BASE_KEY = "_base_"
 
 
-def _describe(err: OmegaConfBaseException) -> str:
-    """One line for an omegaconf error: which key, what is wrong."""
+def schema_keys(schema: type, prefix: str = "") -> list[str]:
+    """Every dotted key of a dataclass schema, sections included (``["model", "model.vae", "model.vae.kind",
+    ...]``), in field order."""
+    keys: list[str] = []
+    if not dataclasses.is_dataclass(schema):
+        return keys
+    hints = typing.get_type_hints(schema)
+    for item in dataclasses.fields(schema):
+        keys.append(f"{prefix}{item.name}")
+        keys.extend(schema_keys(hints.get(item.name), f"{prefix}{item.name}."))
+    return keys
+
+
+def nearest_key(key: str, schema: type | None) -> str | None:
+    """The valid key of ``schema`` closest to a mistyped dotted ``key``: the key whose last name is most like
+    ``key``'s (a key in the same section preferred, a name that ``key``'s extends counted as close), or
+    ``None`` when nothing is close."""
+    if schema is None:
+        return None
+    parent, _, name = key.rpartition(".")
+
+    def score(candidate: str) -> float:
+        section, _, last = candidate.rpartition(".")
+        ratio = difflib.SequenceMatcher(None, name, last).ratio()
+        if last.startswith(name) or name.startswith(last):
+            ratio = max(ratio, 0.7)
+        return ratio + (0.1 if section == parent else 0.0)
+
+    best = max(schema_keys(schema), key=score, default=None)
+    return best if best is not None and score(best) >= 0.7 else None
+
+
+def _describe(err: OmegaConfBaseException, schema: type | None = None) -> str:
+    """One line for an omegaconf error: which key, what is wrong (with the nearest valid key of ``schema``
+    for an unknown one)."""
     key = getattr(err, "full_key", None) or getattr(err, "key", None)
     msg = str(getattr(err, "msg", None) or err).strip().splitlines()[0]
     if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
-        return f"unknown key '{key}'" if key else msg
+        if not key:
+            return msg
+        suggestion = nearest_key(str(key), schema)
+        return f"unknown key '{key}'" + (f" (did you mean '{suggestion}'?)" if suggestion else "")
     if isinstance(err, MissingMandatoryValue):
         return f"missing required key '{key}'"
     return f"key '{key}': {msg}" if key else msg
@@ -200,7 +237,7 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
             try:
                 merged = OmegaConf.merge(merged, data)
             except OmegaConfBaseException as err:
-                raise ConfigError(f"{source}: {_moved_hint(err, schema, moved) or _describe(err)}") from None
+                raise ConfigError(f"{source}: {_moved_hint(err, schema, moved) or _describe(err, schema)}") from None
     if overrides:
         bad = [o for o in overrides if "=" not in o]
         if bad:
@@ -213,7 +250,7 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
             except yaml.YAMLError:
                 raise ConfigError(f"command line: value of '{key}' is not valid YAML: {text!r}") from None
             except OmegaConfBaseException as err:
-                raise ConfigError(f"command line: {_moved_hint(err, schema, moved) or _describe(err)}") from None
+                raise ConfigError(f"command line: {_moved_hint(err, schema, moved) or _describe(err, schema)}") from None
             except (TypeError, IndexError, ValueError) as err:
                 raise ConfigError(f"command line: cannot set '{key}': {err}") from None
     try:
@@ -222,7 +259,7 @@ def load_config(schema: type[T], paths: Sequence[str | Path] = (), overrides: Se
         cause = err.__cause__ or err.__context__
         if isinstance(cause, (ValueError, TypeError)):
             raise ConfigError(f"invalid config: {cause}") from None
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(_describe(err, schema)) from None
     except (ValueError, TypeError) as err:
         raise ConfigError(f"invalid config: {err}") from None
 

@@ -19,7 +19,7 @@ from fastvsr.atomic import check_output_path
 from fastvsr.bench.config import BenchConfig
 from fastvsr.bench.report import REPORT_FILES, print_report, write_report
 from fastvsr.bench.run import run_benchmark
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main
 from fastvsr.config import load_config
 
 DEFAULT_OUT = Path("runs/bench")
@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(BenchConfig, args.config, config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
     out = Path(args.out) if args.out else DEFAULT_OUT / cfg.name
     check_output_path(out / REPORT_FILES[0], overwrite=True)  # fail before the run, not after it
     report = run_benchmark(cfg, progress=not args.quiet)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fastvsr.models import ModelConfig, build_model
 
     cfg = load_config(ModelConfig, args.config, config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
     out = check_output_path(args.output, overwrite=args.overwrite)
     torch.manual_seed(args.seed)
     model = build_model(cfg)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main
 from fastvsr.config import load_config
 from fastvsr.data.degradations.config import DegradationConfig, DegradationMode
 from fastvsr.data.degradations.files import degrade_file
@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     flags = [f"{key}={value}" for key, value in (("mode", args.mode), ("scale", args.scale)) if value is not None]
     cfg = load_config(DegradationConfig, args.config, flags + config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
     lr, png, note = degrade_file(args.input, args.output, cfg, seed=args.seed, chunk_frames=args.chunk,
                                  overwrite=args.overwrite, progress=not args.quiet, compare=args.compare)
     if note:

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fastvsr.recipes.gpu_check import RESULT_FILE, GpuCheckConfig, check_device, render_table, run_gpu_check
 
     cfg = load_config(GpuCheckConfig, args.config or [ROOT / "configs/bench/gpu_check.yaml"], config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
     check_device(cfg)
     check_output_path(args.out / RESULT_FILE, overwrite=True)
     result = run_gpu_check(cfg, ROOT, args.out, progress=not args.quiet)

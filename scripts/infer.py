@@ -20,15 +20,13 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main, schema_epilog, show_defaults
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
-from fastvsr.ops.color_fix import ColorFix
-from fastvsr.pipeline.batch import batch_targets, resolve_inputs, run_batch
+from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.pipeline.config import InferConfig, Precision
-from fastvsr.pipeline.files import plan_outputs, super_resolve_path, write_outputs_split
-from fastvsr.pipeline.loading import load_inference_model
-from fastvsr.pipeline.workers import launched_workers
+
+# the pipeline (torch, diffusers) is imported in main(), after parsing: --help answers at once
 
 # flag -> InferConfig field; flags default to None so the dataclass alone holds the defaults
 FLAG_FIELDS = {
@@ -40,7 +38,9 @@ FLAG_FIELDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Super-resolve videos, images or folders of frames.")
+    parser = argparse.ArgumentParser(description="Super-resolve videos, images or folders of frames.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=schema_epilog(InferConfig, "examples:\n" + __doc__.split("\n\n")[1]))
     parser.add_argument("--input", required=True, help="video, image, folder of frames, folder of videos / frame "
                         "folders, or a quoted glob")
     parser.add_argument("--output", help="output path; a folder for a batch (default: <input>_x<scale> beside the "
@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale", type=int, help="upscale factor")
     parser.add_argument("--steps", type=int, help="denoiser steps (1 = one-step)")
     parser.add_argument("--chunk", type=int, help="frames per temporal chunk")
-    parser.add_argument("--chunk-overlap", type=int, help="frames shared by neighbouring chunks")
+    parser.add_argument("--chunk-overlap", type=int, help="frames shared by neighbouring chunks (default: min(8, chunk // 4))")
     parser.add_argument("--tile", type=int, help="latent tile size (0 = no tiling)")
-    parser.add_argument("--tile-overlap", type=int, help="latent overlap of neighbouring tiles")
+    parser.add_argument("--tile-overlap", type=int, help="latent overlap of neighbouring tiles (default: min(8, tile // 4))")
     parser.add_argument("--color-fix", choices=[c.value for c in ColorFix], help="colour correction")
     parser.add_argument("--dtype", choices=[p.value for p in Precision], help="model precision")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N")
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-existing", action="store_true", help="batch: skip inputs whose output exists "
                         "(re-run to resume)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    defaults = InferConfig()
+    show_defaults(parser, {flag: getattr(defaults, field) for flag, field in FLAG_FIELDS.items()})
     return parser
 
 
@@ -75,6 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     values = {field: getattr(args, flag) for flag, field in FLAG_FIELDS.items()}
     flags = [f"{field}={value}" for field, value in values.items() if value is not None]
     cfg = load_config(InferConfig, args.config, flags + config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
+    from fastvsr.pipeline.batch import batch_targets, resolve_inputs, run_batch
+    from fastvsr.pipeline.files import plan_outputs, super_resolve_path, write_outputs_split
+    from fastvsr.pipeline.loading import load_inference_model
+    from fastvsr.pipeline.workers import launched_workers
+
     if args.overwrite and args.skip_existing:
         raise ConfigError("--overwrite and --skip-existing contradict each other; choose one")
     inputs = resolve_inputs(args.input)

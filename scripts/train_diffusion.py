@@ -1,8 +1,10 @@
 """Train stage 2 of FastVSR: the one-step denoiser between the frozen f8 encoder and the frozen f16 decoder.
 
-    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml train.max_steps=200
-    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml latent_steps=100
-    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml --resume   # continue exactly
+    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml \
+        model.vae.pretrained=runs/vae_f8_tiny/export model.decoder.pretrained=runs/vae_f16_tiny/export
+    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml allow_random_vae=true \
+        latent_steps=100                                                    # smoke run on a random VAE
+    python scripts/train_diffusion.py --config configs/train/diffusion_tiny.yaml allow_random_vae=true --resume
     accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no \
         --dynamo_backend no scripts/train_diffusion.py --config ...
 

@@ -1,8 +1,8 @@
 """Train TurboVSR: flow matching of the factorised tasks, then shortcut conversion for few-step sampling.
 
-    python scripts/train_turbo.py --config configs/turbovsr/flow_tiny.yaml
+    python scripts/train_turbo.py --config configs/turbovsr/flow_tiny.yaml model.vae.pretrained=runs/turbo_ae/export
     python scripts/train_turbo.py --config configs/turbovsr/shortcut_tiny.yaml   # from the flow export
-    python scripts/train_turbo.py --config configs/turbovsr/flow_tiny.yaml --resume   # continue exactly
+    python scripts/train_turbo.py --config configs/turbovsr/flow_tiny.yaml allow_random_vae=true --resume
     accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no \
         --dynamo_backend no scripts/train_turbo.py --config ...
 

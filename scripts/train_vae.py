@@ -1,8 +1,9 @@
 """Train stage 0 (f8 VAE reconstruction) or stage 1 (f16 decoder, lower-bound-guided) of FastVSR.
 
     python scripts/train_vae.py --config configs/train/vae_f8_tiny.yaml train.max_steps=200
-    python scripts/train_vae.py --config configs/train/vae_f16_tiny.yaml vae_weights=runs/vae_f8_tiny/export
-    python scripts/train_vae.py --config configs/train/vae_f16_tiny.yaml --resume      # continue exactly
+    python scripts/train_vae.py --config configs/train/vae_f16_tiny.yaml model.vae.pretrained=runs/vae_f8_tiny/export
+    python scripts/train_vae.py --config configs/train/vae_f16_tiny.yaml model.vae.pretrained=runs/vae_f8_tiny/export \
+        --resume                                                                     # continue exactly
     accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no \
         --dynamo_backend no scripts/train_vae.py --config ...                        # 2 processes (CPU: gloo)
 

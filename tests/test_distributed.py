@@ -48,6 +48,7 @@ def tiny_config(tmp_path: Path, tiny: Path, **model: dict) -> list[Path]:
 
 def test_fsdp_trains_the_paper_dit_saves_sharded_and_resumes_bit_exact(tiny, tmp_path):
     stage2 = [REPO / "configs/paper/fastvsr_stage2.yaml", *tiny_config(tmp_path, tiny, decoder={"pretrained": None})]
+    stage2 = [*stage2, "allow_random_vae=true"]  # the untrained f16 copy of the tiny decoder: this tests the engine
     whole = launch("train_diffusion", stage2, f"train.output_dir={tmp_path / 'whole'}")
     assert whole.returncode == 0, whole.stderr[-3000:]
     assert "trained to step 2 on 2 process(es)" in whole.stdout

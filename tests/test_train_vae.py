@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 
+from fastvsr.errors import ConfigError
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae import load_vae
 from fastvsr.train.ablation import ablate_lower_bound
@@ -168,3 +169,10 @@ def test_stage1_encoder_input_is_the_paper_downscale_or_the_inference_lr():
     torch.testing.assert_close(pixels_to_latent(inference, 8, 48), pixels_to_latent(lr, 4, 48))
     with pytest.raises(ValueError, match="f16_input"):
         VAETrainConfig(f16_input="hr_down4")
+
+
+def test_stage1_on_a_random_vae_is_refused_unless_asked(sample_clip, tmp_path):
+    with pytest.raises(ConfigError, match="stage 1 freezes the VAE but model.vae.pretrained is not set"):
+        tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path)
+    assert tiny_config(VAETrainConfig, "vae_f16_tiny", sample_clip, tmp_path, "allow_random_vae=true").allow_random_vae
+    assert tiny_config(VAETrainConfig, "vae_f8_tiny", sample_clip, tmp_path).model.vae.pretrained is None  # stage 0

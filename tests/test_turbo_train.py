@@ -35,7 +35,7 @@ def _script_main():
 
 def _config(name: str, clip: Path, out: Path, *overrides: str) -> tuple[list[str], TurboTrainConfig]:
     argv = ["--config", str(REPO / "configs" / "turbovsr" / f"{name}.yaml"), f"data.sources=[{clip}]",
-            f"val.path={clip}", f"train.output_dir={out}", *overrides]
+            f"val.path={clip}", f"train.output_dir={out}", "allow_random_vae=true", *overrides]
     return argv, load_config(TurboTrainConfig, [argv[1]], argv[2:])
 
 
@@ -122,7 +122,7 @@ def test_shortcut_export_samples_in_one_and_four_steps(runs):
 
 def test_shortcut_stage_without_a_flow_model_is_a_one_line_error(tmp_path, capsys):
     argv = ["--config", str(REPO / "configs" / "turbovsr" / "flow_tiny.yaml"), "stage=shortcut",
-            f"train.output_dir={tmp_path}"]
+            f"train.output_dir={tmp_path}", "allow_random_vae=true"]
     with pytest.raises(SystemExit) as exit_info:
         run_main(_script_main(), argv)
     assert exit_info.value.code == 2
@@ -143,3 +143,13 @@ def test_shortcut_stage_resumes_exactly(runs, tmp_path):
             AcceleratorState._reset_state(True)
         digests.append(json.loads((tmp_path / name / "summary.json").read_text())["weight_digests"])
     assert digests[0] == digests[1]
+
+
+def test_flow_stage_on_a_random_autoencoder_is_refused_unless_asked(tmp_path, capsys):
+    argv = ["--config", str(REPO / "configs" / "turbovsr" / "flow_tiny.yaml"), f"train.output_dir={tmp_path}"]
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(_script_main(), argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "model.vae.pretrained is not set" in err and "allow_random_vae=true" in err
+    assert not tmp_path.joinpath("checkpoints").exists()

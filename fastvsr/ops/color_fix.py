@@ -10,17 +10,11 @@ Both take tensors of the same shape; ``fix(x, x) == x`` up to rounding.
 
 from __future__ import annotations
 
-from enum import Enum
-
 import torch
 from einops import rearrange
 from kornia.filters import gaussian_blur2d
 
-
-class ColorFix(str, Enum):
-    NONE = "none"
-    WAVELET = "wavelet"
-    ADAIN = "adain"
+from fastvsr.ops.color_fix_mode import ColorFix
 
 
 def _check_same_shape(output: torch.Tensor, reference: torch.Tensor) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
-from fastvsr.ops.color_fix import ColorFix
+from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.precision import Precision
+
+
+DEFAULT_OVERLAP = 8  # frames / latent pixels shared by neighbouring chunks / tiles, when the size allows
 
 
 @dataclass
@@ -19,9 +22,11 @@ class InferConfig:
             ``None`` uses the setting saved with the model.
         chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33); 0 restores
             the whole video as one chunk (the papers' protocol; memory grows with the length).
-        chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly.
+        chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly; ``None`` (the default) picks
+            ``min(8, chunk_frames // 4)``, so any ``chunk_frames`` works alone.
         tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
-        tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels.
+        tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels; ``None`` (the default)
+            picks ``min(8, tile // 4)``.
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -44,9 +49,9 @@ class InferConfig:
     scale: int = 4
     steps: int | None = None
     chunk_frames: int = 33
-    chunk_overlap: int = 8
+    chunk_overlap: int | None = None
     tile: int = 64
-    tile_overlap: int = 8
+    tile_overlap: int | None = None
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"
@@ -60,6 +65,10 @@ class InferConfig:
     chain_first_frame: bool = False
 
     def __post_init__(self) -> None:
+        if self.chunk_overlap is None:
+            self.chunk_overlap = min(DEFAULT_OVERLAP, self.chunk_frames // 4)
+        if self.tile_overlap is None:
+            self.tile_overlap = min(DEFAULT_OVERLAP, self.tile // 4)
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
         require(self.steps is None or self.steps >= 1, f"steps must be >= 1, got {self.steps}")
         require(self.chunk_frames >= 0, f"chunk_frames must be >= 0 (0 = the whole video), got {self.chunk_frames}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from accelerate import PartialState
 
-from fastvsr.cli import add_config_arguments, config_overrides
+from fastvsr.cli import add_config_arguments, config_overrides, print_config
 from fastvsr.config import load_config
 
 
@@ -23,6 +23,9 @@ def training_main(argv: Sequence[str] | None, description: str, schema: type,
     parser.add_argument("--resume", action="store_true", help="continue exactly from the newest checkpoint")
     args = parser.parse_args(argv)
     cfg = load_config(schema, args.config, config_overrides(args))
+    if args.print_config:
+        print_config(cfg)
+        return 0
     summary = train(cfg, args.resume)
     if PartialState().is_main_process:
         val = summary.get("validation") or {}

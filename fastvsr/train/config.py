@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from fastvsr.config import require
+from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.precision import Precision
 
 LR_SCHEDULES = ("constant", "cosine", "linear")
@@ -70,3 +71,24 @@ class LoopConfig:
         require(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
         for name in ("log_every", "validate_every", "checkpoint_every", "num_workers", "processes"):
             require(getattr(self, name) >= 0, f"train.{name} must be >= 0, got {getattr(self, name)}")
+
+
+def require_trained_autoencoder(model: ModelConfig, allow_random: bool, stage: str, decoder: bool = False) -> None:
+    """Refuse a stage that freezes the autoencoder when it would be built at random.
+
+    A frozen random VAE (or f16 decoder, with ``decoder``) trains nothing real and says nothing about it, so
+    ``model.vae.pretrained`` (and ``model.decoder.pretrained`` for an f16 decoder) must be set unless the
+    user asked for a smoke run with ``allow_random_vae: true``.
+
+    Raises:
+        ValueError: (a :class:`~fastvsr.errors.ConfigError` once loaded) naming the missing key.
+    """
+    if allow_random:
+        return
+    require(model.vae.pretrained is not None,
+            f"{stage} freezes the VAE but model.vae.pretrained is not set (it would be built at random): set it to "
+            "a trained VAE folder, or allow_random_vae=true for a smoke run")
+    f16 = DecoderKind(model.decoder.kind) is DecoderKind.F16
+    require(not decoder or not f16 or model.decoder.pretrained is not None,
+            f"{stage} freezes the f16 decoder but model.decoder.pretrained is not set (it would be the untrained "
+            "copy of the f8 decoder): set it to stage 1's export, or allow_random_vae=true for a smoke run")

@@ -11,8 +11,8 @@ behind one switch:
   gradients through the frozen decoder.
 
 The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`): ``model.vae.pretrained`` and
-``model.decoder.pretrained`` name the stage-0 and stage-1 exports (without them both are built at random, only
-sensible for smoke tests); ``model.denoiser.pretrained`` optionally starts the denoiser from a saved one. The
+``model.decoder.pretrained`` name the stage-0 and stage-1 exports (both required: ``allow_random_vae: true``
+builds them at random, for smoke tests only); ``model.denoiser.pretrained`` optionally starts the denoiser from a saved one. The
 export is a model folder the inference CLI loads.
 """
 
@@ -34,7 +34,7 @@ from fastvsr.models.config import ModelConfig
 from fastvsr.models.registry import build_model
 from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.accelerator import setup_accelerator
-from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.config import LoopConfig, OptimConfig, require_trained_autoencoder
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.modules import enable_gradient_checkpointing
 from fastvsr.train.session import start_session
@@ -60,6 +60,7 @@ class DiffusionTrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     latent_steps: int = 0
+    allow_random_vae: bool = False  # run on a random VAE / untrained f16 decoder when their pretrained is unset
     data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
     loss: ReconstructionLossConfig = field(default_factory=lambda: ReconstructionLossConfig(l1=0.0, mse=1.0,
@@ -69,6 +70,7 @@ class DiffusionTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.latent_steps >= 0, f"latent_steps must be >= 0, got {self.latent_steps}")
+        require_trained_autoencoder(self.model, self.allow_random_vae, "stage 2", decoder=True)
 
 
 def build_stage2_model(cfg: DiffusionTrainConfig) -> VSRModel:

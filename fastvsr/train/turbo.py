@@ -47,7 +47,7 @@ from fastvsr.models.denoisers import add_step_size_embedding, uses_step_size
 from fastvsr.models.registry import build_model
 from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.accelerator import setup_accelerator
-from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.config import LoopConfig, OptimConfig, require_trained_autoencoder
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.modules import ema_weights, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
@@ -79,8 +79,8 @@ class ShortcutTrainConfig:
 class TurboTrainConfig:
     """TurboVSR training settings (``configs/turbovsr/*.yaml``).
 
-    ``model``: a ``turbovsr`` model; ``model.vae.pretrained`` is a local AE folder (without it the AE is built
-    at random: smoke tests only). ``init_from``: a TurboVSR export to start from; the shortcut stage needs the
+    ``model``: a ``turbovsr`` model; ``model.vae.pretrained`` is a local AE folder (required unless
+    ``init_from`` is set; ``allow_random_vae: true`` builds the AE at random, for smoke tests only). ``init_from``: a TurboVSR export to start from; the shortcut stage needs the
     flow stage's. ``data.degradation.scale`` is the SR factor (``lq`` is ``gt`` divided by it).
     """
 
@@ -89,6 +89,7 @@ class TurboTrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)  # the YAML describes a turbovsr model
     init_from: str | None = None
+    allow_random_vae: bool = False
     stage: TurboStage = TurboStage.FLOW
     first_frame_every: int = 2
     shortcut: ShortcutTrainConfig = field(default_factory=ShortcutTrainConfig)
@@ -99,6 +100,8 @@ class TurboTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.model.kind == "turbovsr", f"TurboVSR training needs model.kind=turbovsr, got '{self.model.kind}'")
+        if self.init_from is None:
+            require_trained_autoencoder(self.model, self.allow_random_vae, "TurboVSR training")
         require(self.first_frame_every >= 0, "first_frame_every must be >= 0 (0: never train task a alone)")
         require(TurboStage(self.stage) is TurboStage.FLOW or self.init_from is not None,
                 "stage=shortcut converts a trained flow model: set init_from to the flow stage's export folder")

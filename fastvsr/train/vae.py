@@ -55,7 +55,7 @@ from fastvsr.models.vae import build_vae
 from fastvsr.models.vae.common import scale_latent
 from fastvsr.ops.resize import bicubic_rescale, upscale_lr
 from fastvsr.train.accelerator import setup_accelerator
-from fastvsr.train.config import LoopConfig, OptimConfig
+from fastvsr.train.config import LoopConfig, OptimConfig, require_trained_autoencoder
 from fastvsr.train.data import ValidationClipConfig, build_train_dataset, load_validation_clip
 from fastvsr.train.modules import MethodForward, enable_gradient_checkpointing
 from fastvsr.train.session import start_session
@@ -101,10 +101,13 @@ class VAETrainConfig:
     # pixels, so the decoder learns to undo exactly this downscale: train it on the one inference uses
     f16_input: str = "hr_down2"
     f16_latent: str = "clean"  # stage 1 only (see the module docstring)
+    allow_random_vae: bool = False  # stage 1 only: run on a random VAE when model.vae.pretrained is unset (smoke)
     train: LoopConfig = field(default_factory=LoopConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
 
     def __post_init__(self) -> None:
+        if VAEStage(self.stage) is not VAEStage.F8:
+            require_trained_autoencoder(self.model, self.allow_random_vae, "stage 1")
         require(self.kl >= 0, f"kl must be >= 0, got {self.kl}")
         require(self.f16_input in F16_INPUTS, f"f16_input must be one of {F16_INPUTS}, got '{self.f16_input}'")
         require(self.f16_input != "lq_nearest_up2" or self.data.degradation.scale == 4,
