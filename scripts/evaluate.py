@@ -5,7 +5,8 @@
     python scripts/evaluate.py --pred restored.mp4 --gt gt_frames/ --metrics psnr,ssim,ewarp
     python scripts/evaluate.py --pred out/videolq --metrics clipiqa,musiq,niqe,dover,ewarp   # no GT: NR only
 
---pred / --gt: one clip (video file or folder of frames) each, or folders of clips matched by name. Writes
+--pred / --gt: one clip (video file or folder of frames) each, or folders of clips matched by name. A pred and
+its gt must match in size (else --crop topleft|center) and frame count (else --truncate). Writes
 <out>/per_video.csv and <out>/summary.json (means over videos, missing metrics and why). Settings come from
 fastvsr.metrics.config.EvalConfig, then --config YAML files (configs/eval/), then key=value overrides, then the
 flags. See docs/evaluation.md.
@@ -19,10 +20,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastvsr.cli import add_config_arguments, config_overrides, run_main
+from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main
 from fastvsr.config import load_config
 from fastvsr.errors import ConfigError
-from fastvsr.metrics import EvalConfig, evaluate_paths, result_paths, write_results
+from fastvsr.metrics import CropMode, EvalConfig, evaluate_paths, result_paths, write_results
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,10 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gt", help="ground-truth clip or folder (omit for no-reference metrics only)")
     parser.add_argument("--metrics", help="comma-separated metric names, e.g. psnr,ssim,lpips,ewarp")
     parser.add_argument("--out", default="results/eval", help="output folder (default: results/eval)")
-    parser.add_argument("--weights-dir", help="metric weights folder in TORCH_HOME layout (see docs/evaluation.md)")
+    parser.add_argument("--weights-dir", help="metric weights folder in TORCH_HOME layout (see docs/evaluation.md; "
+                                              "fill it with scripts/install_metric_weights.py)")
     parser.add_argument("--device", help="torch device for learned metrics and RAFT (cpu, cuda)")
     parser.add_argument("--method", help="method name for the tables (default: the --pred name)")
     parser.add_argument("--dataset", help="dataset name for the tables (default: the --gt name, or 'custom')")
+    parser.add_argument("--crop", choices=[CropMode.TOPLEFT.value, CropMode.CENTER.value],
+                        help="when a prediction and its ground truth differ in size, crop both to the common size "
+                             "from the top-left corner or the centre (default: stop with an error)")
+    parser.add_argument("--truncate", action="store_true", default=None,
+                        help="when they differ in frame count, score the common first frames (default: stop "
+                             "with an error)")
     add_config_arguments(parser, required=False, files_help="configs/eval/*.yaml files",
                          overrides_help="EvalConfig overrides, e.g. max_frames=8")
     parser.add_argument("--overwrite", action="store_true", help="replace existing result files")
@@ -45,12 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(EvalConfig, args.config, config_overrides(args))
-    flags = {"weights_dir": args.weights_dir, "device": args.device,
+    flags = {"weights_dir": args.weights_dir, "device": args.device, "truncate": args.truncate,
+             "crop": CropMode(args.crop) if args.crop else None,
              "metrics": [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None}
     try:
         cfg = dataclasses.replace(cfg, **{field: value for field, value in flags.items() if value is not None})
     except ValueError as err:
         raise ConfigError(f"invalid option: {err}") from None
+    if args.print_config:
+        print_config(cfg)
+        return 0
     result_paths(args.out, overwrite=args.overwrite)  # fail on an existing output before any work
 
     method = args.method or Path(args.pred).stem

@@ -14,7 +14,7 @@ from fastvsr.errors import ConfigError
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.train.vae import VAETrainConfig
 
-CONFIG_SCRIPTS = ["infer", "degrade", "benchmark", "build_model", "gpu_check", "train_vae", "train_diffusion",
+CONFIG_SCRIPTS = ["infer", "evaluate", "degrade", "benchmark", "build_model", "gpu_check", "train_vae", "train_diffusion",
                   "train_turbo", "ablate_lower_bound"]
 
 
@@ -47,7 +47,7 @@ def test_help_answers_without_importing_torch(repo_root):
     out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True).stdout
     out = " ".join(out.split())  # argparse wraps help to the terminal's width
     assert "TORCH False" in out
-    assert "--scale SCALE" in out and "upscale factor (default: 4)" in out
+    assert "--scale SCALE" in out and "upscale factor the model restores at (default: 4)" in out
     assert "(default: min(8, chunk // 4))" in out
     for key in ("chunk_frames=33", "tile=64", "sample_posterior=False", "lr_multiple=1"):
         assert key in out  # the config keys are listed with their defaults

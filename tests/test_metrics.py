@@ -10,7 +10,7 @@ from kornia.filters import gaussian_blur2d
 
 from fastvsr.errors import ConfigError, InputError
 from fastvsr.metrics import CropMode, EvalConfig, VideoPair, align_pair, build_metrics, evaluate_batch, evaluate_pairs
-from fastvsr.metrics.fullref import FullReferenceMetric, psnr, ssim
+from fastvsr.metrics.fullref import PSNR_CEILING, FullReferenceMetric, psnr, ssim
 from fastvsr.metrics.results import write_results
 
 DATA = Path(__file__).parent / "data"
@@ -28,10 +28,20 @@ def textured_video(frames, height, width, seed=0):
     return textured((frames, 3, height, width), seed).transpose(0, 1)
 
 
-def test_identical_frames_give_inf_psnr_and_unit_ssim():
+def test_identical_frames_give_the_psnr_ceiling_and_unit_ssim():
     x = textured((2, 3, 32, 40))
-    assert torch.isinf(psnr(x, x)).all()
+    assert PSNR_CEILING == 80.0 and torch.equal(psnr(x, x), torch.full((2,), 80.0, dtype=torch.float64))
     assert torch.allclose(ssim(x, x), torch.ones(2, dtype=torch.float64))
+
+
+def test_one_identical_frame_keeps_the_video_mean_finite_and_is_noted():
+    gt = torch.full((3, 2, 16, 16), 0.5)
+    pred = gt.clone()
+    pred[:, 1] = 0.625  # frame 1: error 1/8 everywhere (exact in float32), MSE 1/64; frame 0 identical
+    expected = (10 * math.log10(1 / 1e-8) + 10 * math.log10(1 / (1 / 64 + 1e-8))) / 2  # (80 + 18.0617970) / 2
+    results = evaluate_pairs([VideoPair("v", pred, gt)], build_metrics(EvalConfig(metrics=["psnr"])), progress=False)
+    assert dict(results.rows)["v"]["psnr"] == pytest.approx(expected, abs=1e-9)
+    assert results.notes == ["v: psnr: 1 of 2 frames identical to the ground truth, each scored 80 dB"]
 
 
 def test_psnr_of_gaussian_noise_matches_the_analytic_value():
@@ -52,16 +62,25 @@ def test_psnr_and_ssim_equal_pyiqa():
         ours, theirs = ssim(x, other), pyiqa.create_metric("ssim", device="cpu")(x, other)
         assert torch.allclose(ours, theirs.double(), atol=1e-6), (ours, theirs)
         ours, theirs = psnr(x, other), pyiqa.create_metric("psnr", device="cpu")(x, other)
-        assert torch.allclose(ours, theirs.double(), atol=1e-3)
+        assert torch.allclose(ours, theirs.double(), atol=1e-4)
+    assert float(pyiqa.create_metric("psnr", device="cpu")(x, x)[0]) == pytest.approx(PSNR_CEILING)  # same cap
 
 
-def test_align_truncates_frames_and_crops_to_the_common_size():
+def test_align_refuses_mismatches_unless_asked_to_crop_or_truncate():
     pred, gt = torch.rand(3, 5, 20, 30), torch.rand(3, 4, 24, 28)
-    a, b = align_pair(pred, gt)
+    with pytest.raises(InputError, match=r"clip 'v': prediction is 30x20 but ground truth is 28x24"):
+        align_pair(pred, gt, name="v")
+    with pytest.raises(InputError, match="prediction has 5 frames but ground truth has 4; pass --truncate"):
+        align_pair(pred, gt, CropMode.TOPLEFT, name="v")
+    a, b, notes = align_pair(pred, gt, CropMode.TOPLEFT, truncate=True, name="v")
     assert a.shape == b.shape == (3, 4, 20, 28)
     assert torch.equal(a, pred[:, :4, :20, :28]) and torch.equal(b, gt[:, :4, :20, :28])  # top-left
-    _, centre = align_pair(pred, gt, CropMode.CENTER)
+    assert notes == ["v: prediction 30x20 and ground truth 28x24 cropped (topleft) to 28x20",
+                     "v: prediction (5 frames) and ground truth (4) truncated to 4 frames"]
+    _, centre, _ = align_pair(pred, gt, CropMode.CENTER, truncate=True)
     assert torch.equal(centre, gt[:, :4, 2:22, :28])
+    same, _, none = align_pair(pred, pred.clone())
+    assert same is pred and none == []
 
 
 def test_scores_average_per_frame_then_per_video():
@@ -72,8 +91,8 @@ def test_scores_average_per_frame_then_per_video():
     metrics = build_metrics(EvalConfig(metrics=["psnr"]))
     results = evaluate_pairs([VideoPair("a", a[:, :2], gt[:, :2]), VideoPair("b", b, gt)], metrics, progress=False)
     rows = dict(results.rows)
-    assert rows["a"]["psnr"] == pytest.approx(30.0)  # mean of its frames (20, 40), not of its pooled MSE
-    assert results.means()["psnr"] == pytest.approx(25.0)  # mean over videos, not over all frames (23.3)
+    assert rows["a"]["psnr"] == pytest.approx(30.0, abs=1e-3)  # mean of its frames (20, 40), not of pooled MSE
+    assert results.means()["psnr"] == pytest.approx(25.0, abs=1e-3)  # mean over videos, not over frames (23.3)
 
 
 def test_batched_inputs_score_each_clip():
@@ -130,8 +149,9 @@ def test_niqe_runs_from_a_configured_parameter_file(tmp_path):
     results = evaluate_pairs([VideoPair("clean", video), VideoPair("noisy", noisy_video)], metrics, progress=False)
     scores = dict(results.rows)
     assert math.isfinite(scores["clean"]["niqe"]) and scores["noisy"]["niqe"] > scores["clean"]["niqe"]
-    without = build_metrics(EvalConfig(metrics=["niqe"], weights_dir=str(tmp_path)), with_gt=False)
-    assert "niqe_modelparameters.mat" in without.missing["niqe"]
+    assert metrics.notes == [f"niqe: parameters from {params} (niqe_params)"]
+    missing = build_metrics(EvalConfig(metrics=["niqe"], niqe_params=str(tmp_path / "absent.mat")), with_gt=False)
+    assert "parameter file not found" in missing.missing["niqe"]
 
 
 def test_dover_hook_runs_the_configured_command_on_a_lossless_copy(tmp_path):
@@ -172,11 +192,12 @@ def test_evaluate_script_end_to_end(tmp_path, capsys):
             "--method", "ours", "--dataset", "udm10"]
     assert main(args) == 0
     rows = (out / "per_video.csv").read_text().splitlines()
-    assert rows[0] == "video,psnr,ssim,ewarp[dis]" and rows[1].startswith("a,inf,1.0,")  # lossless copy
+    assert rows[0] == "video,psnr,ssim,ewarp[dis]" and rows[1].startswith("a,80.0,1.0,")  # lossless copy
     psnr_b = float(rows[2].split(",")[1])
     assert abs(psnr_b - float(psnr(noisy_b.transpose(0, 1), clip_b.transpose(0, 1)).mean())) < 0.2  # 8-bit files
     summary = json.loads((out / "summary.json").read_text())
     assert summary["dataset"] == "udm10" and summary["num_videos"] == 2 and "lpips" in summary["missing"]
+    assert "a: psnr: 3 of 3 frames identical to the ground truth, each scored 80 dB" in summary["notes"]
     assert "lpips  missing:" in capsys.readouterr().out
 
     assert main(["--pred", str(tmp_path / "pred"), "--out", str(tmp_path / "nr"), "--metrics", "ewarp[dis]",

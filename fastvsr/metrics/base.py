@@ -34,6 +34,10 @@ class VideoMetric(ABC):
             gt: ``(3, T, H, W)`` float in ``[0, 1]`` of the same shape (full-reference metrics), else None.
         """
 
+    def score_with_notes(self, pred: torch.Tensor, gt: torch.Tensor | None) -> tuple[float, list[str]]:
+        """:meth:`score` and remarks on this video for the summary's notes (none by default)."""
+        return self.score(pred, gt), []
+
 
 class FrameMetric(VideoMetric):
     """A metric computed per frame and averaged over the video's frames (frames go in batches)."""
@@ -65,5 +69,13 @@ class FrameMetric(VideoMetric):
                 scores.append(self.score_frames(frames[start:stop], batch_ref).reshape(-1).double().cpu())
         return torch.cat(scores)
 
+    def frame_notes(self, scores: torch.Tensor) -> list[str]:
+        """Remarks on one video's ``(T,)`` per-frame scores for the summary's notes (none by default)."""
+        return []
+
     def score(self, pred: torch.Tensor, gt: torch.Tensor | None) -> float:
         return float(self.per_frame(pred, gt).mean())
+
+    def score_with_notes(self, pred: torch.Tensor, gt: torch.Tensor | None) -> tuple[float, list[str]]:
+        scores = self.per_frame(pred, gt)
+        return float(scores.mean()), self.frame_notes(scores)

@@ -19,10 +19,11 @@ def evaluate_paths(cfg: EvalConfig, pred: str | Path, gt: str | Path | None = No
     are listed in ``EvalResults.missing``.
 
     Raises:
-        InputError: missing or unmatched inputs, unreadable videos.
+        InputError: missing or unmatched inputs, unreadable videos, a pred and its gt of different sizes (unless
+            ``cfg.crop``) or frame counts (unless ``cfg.truncate``).
         ConfigError: unknown metric names.
     """
     pairs = match_pairs(pred, gt)
     metrics = build_metrics(cfg, with_gt=gt is not None)
     return evaluate_pairs(pairs, metrics, cfg.crop, cfg.max_frames, method=method, dataset=dataset,
-                          progress=progress)
+                          progress=progress, truncate=cfg.truncate)

