@@ -2,6 +2,7 @@
 
     python scripts/infer.py --input video.mp4                    # writes video_x4.mp4 beside it, audio kept
     python scripts/infer.py --input photo.png --scale 4           # writes photo_x4.png
+    python scripts/infer.py --input clip.mp4 --resolution 1080    # 1080 rows, aspect kept (restored x4, resized)
     python scripts/infer.py --input frames/ --output out/         # a folder of frames in, a folder out
     python scripts/infer.py --input clips/ --output clips_x4/     # every video / frame folder in clips/
     python scripts/infer.py --input 'photos/*.jpg' --output up/   # a glob: each match on its own
@@ -22,6 +23,7 @@ from dataclasses import replace
 
 from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main, schema_epilog, show_defaults
 from fastvsr.config import load_config
+from fastvsr.data.codecs import CODECS, PIX_FMTS
 from fastvsr.errors import ConfigError
 from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.pipeline.config import InferConfig, Precision
@@ -30,10 +32,10 @@ from fastvsr.pipeline.config import InferConfig, Precision
 
 # flag -> InferConfig field; flags default to None so the dataclass alone holds the defaults
 FLAG_FIELDS = {
-    "scale": "scale", "steps": "steps", "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap",
+    "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps", "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap",
     "tile": "tile", "tile_overlap": "tile_overlap", "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
-    "lossless": "lossless",
+    "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt",
 }
 
 
@@ -48,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default, trained on clean and real-world degraded LR)")
     add_config_arguments(parser, required=False, files_help="configs/infer/*.yaml files",
                          overrides_help="InferConfig overrides, e.g. seed=3")
-    parser.add_argument("--scale", type=int, help="upscale factor")
+    parser.add_argument("--scale", type=int, help="upscale factor the model restores at")
+    parser.add_argument("--resolution", type=int, help="output short side in pixels, any size (0: input x scale)")
+    parser.add_argument("--max-resolution", type=int, help="output long side at most this (0: no limit)")
     parser.add_argument("--steps", type=int, help="denoiser steps (1 = one-step)")
     parser.add_argument("--chunk", type=int, help="frames per temporal chunk")
     parser.add_argument("--chunk-overlap", type=int, help="frames shared by neighbouring chunks (default: min(8, chunk // 4))")
@@ -62,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pixels", type=int, help="refuse output frames with more pixels")
     parser.add_argument("--crf", type=int, help="H.264 quality of video outputs (lower is better)")
     parser.add_argument("--lossless", action="store_true", default=None, help="lossless video output")
+    parser.add_argument("--codec", choices=list(CODECS), help="video codec of video outputs (default h264)")
+    parser.add_argument("--pix-fmt", choices=PIX_FMTS, help="pixel format of video outputs (default yuv420p; "
+                        "*10le: 10 bits)")
     parser.add_argument("--compare", action="store_true", help="also write <output>_compare.{mp4,png}")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--skip-existing", action="store_true", help="batch: skip inputs whose output exists "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
+from fastvsr.data.codecs import codec_problem
 from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.precision import Precision
-
 
 DEFAULT_OVERLAP = 8  # frames / latent pixels shared by neighbouring chunks / tiles, when the size allows
 
@@ -17,7 +17,12 @@ class InferConfig:
     """How a video is restored. Spatial tile sizes are in LATENT pixels (x8 input pixels for an f8 encoder).
 
     Attributes:
-        scale: output size / input size.
+        scale: the factor the model restores at (a whole number; the trained factor of the default model is 4).
+        resolution: target short side of the output in pixels (0: the restored size, input x ``scale``); the
+            restored frames are resized to it (antialiased bicubic), the long side keeping the aspect ratio,
+            both sides rounded to even numbers. Any output size this way, e.g. 480p -> 1080p (x2.25).
+        max_resolution: the output's long side at most this many pixels (0: no limit); shrinks the target
+            (of ``resolution`` or of ``scale``) keeping the aspect ratio.
         steps: denoiser steps (1 = one-step; k > 1 = k-step shortcut sampling when the model supports it);
             ``None`` uses the setting saved with the model.
         chunk_frames: input frames restored together (best as k * frame_multiple + 1, e.g. 17, 33); 0 restores
@@ -38,8 +43,13 @@ class InferConfig:
         lr_multiple: pad the LR itself (right and bottom, reflected) to a multiple of this before anything else,
             and crop it off the output (DOVE pads LR to multiples of 16); 1 pads only what the model needs.
         max_pixels: refuse output frames with more pixels than this.
-        crf: H.264 quality of video outputs (lower is better; ignored when ``lossless``).
-        lossless: write lossless video.
+        crf: H.264 / H.265 quality of video outputs (lower is better; ignored when ``lossless`` and by ffv1 /
+            prores).
+        lossless: write lossless video (8-bit RGB, bit-exact; codec h264, h265 or ffv1).
+        codec: video codec of video outputs: ``h264``, ``h265``, ``ffv1`` (lossless YUV) or ``prores``
+            (.mov / .mkv).
+        pix_fmt: pixel format of video outputs: ``yuv420p``, ``yuv444p`` or 10-bit ``yuv420p10le``,
+            ``yuv422p10le``, ``yuv444p10le`` (prores: the 10-bit 4:2:2 / 4:4:4 ones).
         chain_first_frame: models that condition on the first frame (TurboVSR) only: restore each chunk given
             the clean latent of its first frame,
             encoded from the previous chunk's restored frame at that position (with ``chunk_overlap: 1`` that
@@ -47,6 +57,8 @@ class InferConfig:
     """
 
     scale: int = 4
+    resolution: int = 0
+    max_resolution: int = 0
     steps: int | None = None
     chunk_frames: int = 33
     chunk_overlap: int | None = None
@@ -62,6 +74,8 @@ class InferConfig:
     max_pixels: int = 3840 * 2160
     crf: int = 18
     lossless: bool = False
+    codec: str = "h264"
+    pix_fmt: str = "yuv420p"
     chain_first_frame: bool = False
 
     def __post_init__(self) -> None:
@@ -70,6 +84,8 @@ class InferConfig:
         if self.tile_overlap is None:
             self.tile_overlap = min(DEFAULT_OVERLAP, self.tile // 4)
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
+        require(self.resolution >= 0, f"resolution must be >= 0 (0: input x scale), got {self.resolution}")
+        require(self.max_resolution >= 0, f"max_resolution must be >= 0 (0: no limit), got {self.max_resolution}")
         require(self.steps is None or self.steps >= 1, f"steps must be >= 1, got {self.steps}")
         require(self.chunk_frames >= 0, f"chunk_frames must be >= 0 (0 = the whole video), got {self.chunk_frames}")
         require(0 <= self.chunk_overlap < max(self.chunk_frames, 1),
@@ -82,5 +98,24 @@ class InferConfig:
                 "chain_first_frame needs chunk_overlap >= 1 (the next chunk's first frame must be restored already)")
         require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")
         require(0 <= self.crf <= 51, f"crf must be in [0, 51], got {self.crf}")
+        problem = codec_problem(self.codec, self.pix_fmt, self.lossless)
+        require(problem is None, problem or "")
         require(self.device == "auto" or self.device == "cpu" or self.device.split(":")[0] == "cuda",
                 f"device must be auto, cpu, cuda or cuda:N, got '{self.device}'")
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """``(height, width)`` of the output frames of an input of ``height x width`` pixels: ``x scale``, or
+        the ``resolution`` short side, capped by ``max_resolution`` on the long side (rounded to even sides
+        whenever a target applies)."""
+        out_h, out_w = height * self.scale, width * self.scale
+        factor = self.resolution / min(height, width) if self.resolution else float(self.scale)
+        if self.max_resolution and max(height, width) * factor > self.max_resolution:
+            factor = self.max_resolution / max(height, width)
+        if factor == self.scale:
+            return out_h, out_w
+        return _even(height * factor), _even(width * factor)
+
+
+def _even(size: float) -> int:
+    """The even number of pixels nearest ``size`` (at least 2): 4:2:0 video needs even sides."""
+    return max(2, 2 * round(size / 2))

@@ -7,6 +7,7 @@ finished, so memory does not grow with the video's length. Each output appears a
 
 from __future__ import annotations
 
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +43,18 @@ def compare_paths(output: Path, is_video: bool) -> list[Path]:
 
 
 def check_frame_size(info: VideoInfo, cfg: InferConfig) -> None:
-    """Raise InputError when output frames would have more than ``cfg.max_pixels`` pixels."""
-    out_h, out_w = info.height * cfg.scale, info.width * cfg.scale
+    """Raise InputError when output frames would have more than ``cfg.max_pixels`` pixels; say on stderr when
+    ``--resolution`` asks for more than the model restores (those frames are upsampled, without new detail)."""
+    out_h, out_w = cfg.output_size(info.height, info.width)
     if out_h * out_w > cfg.max_pixels:
         raise InputError(
-            f"{info.width}x{info.height} x{cfg.scale} gives {out_w}x{out_h} frames ({out_h * out_w / 1e6:.1f} MP), "
-            f"above --max-pixels {cfg.max_pixels}; use a smaller --scale or raise --max-pixels"
+            f"{info.width}x{info.height} to {out_w}x{out_h} frames ({out_h * out_w / 1e6:.1f} MP) is above "
+            f"--max-pixels {cfg.max_pixels}; use a smaller --scale / --resolution or raise --max-pixels"
         )
+    if out_h > info.height * cfg.scale:
+        print(f"note: {out_w}x{out_h} is above what x{cfg.scale} restores ({info.width * cfg.scale}x"
+              f"{info.height * cfg.scale}); the restored frames are upsampled (raise --scale for more detail)",
+              file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,9 @@ def plan_outputs(input_path: str | Path, output: str | Path | None, cfg: InferCo
     check_frame_size(info, cfg)
     default = default_output(source, info, cfg.scale)
     target = resolve_output(output, default.name) if output is not None else default
-    writer = VideoWriter(target, info.fps, audio_from=source if info.has_audio else None, crf=cfg.crf,
-                         lossless=cfg.lossless, overwrite=overwrite, inputs=(source,))
+    writer = VideoWriter(target, info.fps, codec=cfg.codec, pix_fmt=cfg.pix_fmt, crf=cfg.crf, lossless=cfg.lossless,
+                         source=info, streams_from=None if info.is_image_sequence else source, overwrite=overwrite,
+                         inputs=(source,))
     if writer.kind == "image" and info.num_frames > 1:
         raise OutputError(f"{target} is an image but {source} has {info.num_frames} frames; write a video "
                           "or a folder (an output path without suffix)")
@@ -95,8 +102,8 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
         out = stack.enter_context(plan.writer)
         side = None
         if len(extras) == 2:
-            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, overwrite=overwrite,
-                                                   inputs=(source, target)))
+            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, source=info,
+                                                   overwrite=overwrite, inputs=(source, target)))
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
             out.write(piece.sr)
             if extras:
@@ -106,7 +113,7 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
                 if piece.start <= middle < piece.start + piece.sr.shape[1]:
                     compare_frame = both[:, middle - piece.start: middle - piece.start + 1].clone()
     if compare_frame is not None:
-        write_video(extras[-1], compare_frame, info.fps, overwrite=overwrite, inputs=(source, target))
+        write_video(extras[-1], compare_frame, info.fps, source=info, overwrite=overwrite, inputs=(source, target))
     return [target, *extras]
 
 
@@ -151,8 +158,9 @@ def super_resolve_path(
 
     Args:
         input_path: video file, image file or folder of frames.
-        output: target (default :func:`default_output`); its suffix picks the kind: a video suffix (H.264,
-            same fps, audio copied), an image suffix (one frame), no suffix (a folder of PNG frames). An
+        output: target (default :func:`default_output`); its suffix picks the kind: a video suffix
+            (``cfg.codec`` / ``cfg.pix_fmt``, same fps, colour tags and display orientation, audio and
+            subtitle streams carried over), an image suffix (one frame), no suffix (a folder of PNG frames). An
             existing folder that fastvsr did not write is a destination: the output goes inside it under its
             default name (:func:`fastvsr.atomic.resolve_output`).
         cfg: inference settings.

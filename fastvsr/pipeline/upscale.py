@@ -101,7 +101,7 @@ class UpscaledFrames:
 
     start: int
     lr: torch.Tensor  # (3, T, H, W) float in [0, 1]
-    sr: torch.Tensor  # (3, T, H * scale, W * scale) float in [0, 1]
+    sr: torch.Tensor  # (3, T, *cfg.output_size(H, W)) float in [0, 1]: (H * scale, W * scale) unless resized
 
 
 def chunk_share(num_chunks: int, part: tuple[int, int]) -> range:
@@ -175,6 +175,8 @@ def upscale_stream(
             start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1] and i >= own.start:
                 bar.update(finished.shape[1])
+                size = cfg.output_size(*lr.shape[-2:])
+                finished = resize_video(finished[None], size, "bicubic", antialias=True)[0]
                 yield UpscaledFrames(start, lr[:, start - span.start: ready_until - span.start], finished)
 
 
