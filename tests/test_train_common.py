@@ -1,6 +1,7 @@
 """Shared training machinery on a toy model: exact resume, NaN guard, data order, validation outputs, EMA."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -192,3 +193,44 @@ def test_logged_steps_are_every_log_every_and_the_last():
     assert [n for n in range(1, 11) if Session.logged_step(session, n)] == [4, 8, 10]
     session.loop.log_every = 0
     assert not any(Session.logged_step(session, n) for n in range(1, 11))
+
+
+def _damage_truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _damage_flip(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name, harm, why", [
+    ("model.safetensors", _damage_truncate, "model.safetensors is .* bytes, .* were written"),
+    ("optimizer.bin", _damage_flip, "optimizer.bin is damaged"),
+    ("model.safetensors", lambda p: p.unlink(), "model.safetensors is missing"),
+    ("random_states_0.pkl", _damage_truncate, "random_states_0.pkl is .* bytes"),
+])
+def test_resume_skips_a_damaged_checkpoint_for_the_newest_intact_one(tmp_path, capsys, name, harm, why):
+    straight = _train(tmp_path / "a", 6)
+    AcceleratorState._reset_state(True)
+    _train(tmp_path / "b", 4, checkpoint_every=2)  # checkpoints at steps 2 and 4
+    newest = list_checkpoints(tmp_path / "b")[-1]
+    assert newest.name == "step-00000004" and (newest / name).is_file()
+    harm(newest / name)
+    capsys.readouterr()
+    AcceleratorState._reset_state(True)
+    resumed = _train(tmp_path / "b", 6, resume=True)
+    warning = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]  # not the bar
+    assert len(warning) == 1 and warning[0].startswith("warning: --resume skips checkpoint step-00000004: ")
+    assert re.search(why, warning[0])
+    assert resumed["weight_digests"] == straight["weight_digests"]  # from step 2, still bit-exact
+
+
+def test_resume_with_every_checkpoint_damaged_is_one_line_naming_the_file(tmp_path):
+    _train(tmp_path / "b", 2, checkpoint_every=2)
+    (list_checkpoints(tmp_path / "b")[-1] / "optimizer.bin").write_bytes(b"")
+    AcceleratorState._reset_state(True)
+    with pytest.raises(InputError, match=r"no intact checkpoint .*optimizer.bin is 0 bytes") as info:
+        _train(tmp_path / "b", 4, resume=True)
+    assert "\n" not in str(info.value)
