@@ -99,3 +99,14 @@ def test_overlaps_default_to_what_the_chunk_and_tile_allow(overrides, chunk_over
 def test_an_overlap_the_user_set_too_large_is_still_an_error():
     with pytest.raises(ConfigError, match="chunk_overlap must be in"):
         load_config(InferConfig, overrides=["chunk_frames=4", "chunk_overlap=5"])
+
+
+def test_no_default_output_is_inside_the_repository_s_tracked_folders(script):
+    from fastvsr.recipes.model_report import ReportConfig
+
+    tracked = {"figs", "docs", "configs", "fastvsr", "tests", "scripts"}
+    assert ReportConfig().out.parts[0] not in tracked
+    for name in ("ablate_lower_bound", "gpu_check", "benchmark", "evaluate"):
+        source = (script(name).__file__)
+        defaults = [line for line in open(source).read().splitlines() if 'default="' in line or "default=Path(" in line]
+        assert not any(f'"{folder}/' in line for line in defaults for folder in tracked), (name, defaults)

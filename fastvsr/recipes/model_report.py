@@ -163,7 +163,7 @@ class ReportConfig:
     latency_frames: int = 5
     latency_repeats: int = 3
     seed: int = 0
-    out: Path = Path("figs/default_model")
+    out: Path = Path("runs/model_report")  # figs/default_model holds the shipped model's: pass it to rewrite them
 
 
 def summary_lines(rows: list[dict], model: str) -> list[str]:
