@@ -71,7 +71,10 @@ class VideoDatasetConfig:
     from it, so blur and codec see real surroundings instead of the crop's borders. ``keep_in_memory``: decode each
     source once (on first use, in each data-loader worker) and hold all its frames as uint8, instead of decoding
     the clip again for every item; the items are identical either way. Only for datasets that fit in memory (the
-    default model's 340 training frames take 190 MB): an item then costs about 1.5 ms instead of 9 ms."""
+    default model's 340 training frames take 190 MB): an item then costs about 1.5 ms instead of 9 ms.
+    ``prompt_embeds_dir``: a folder of per-source text embeddings, ``<clip name>.safetensors`` each holding
+    ``prompt_embeds`` ``(1, L, C)`` (e.g. T5 embeddings of a caption of the clip, computed offline, padded to one
+    ``L`` for all sources); every item of that source then carries it as ``"prompt_embeds"`` ``(L, C)``."""
 
     sources: list[str] = field(default_factory=list)
     image_folders: list[str] = field(default_factory=list)
@@ -88,6 +91,7 @@ class VideoDatasetConfig:
     degradation: DegradationConfig = field(default_factory=DegradationConfig)
     degradations: list[DegradationConfig] = field(default_factory=list)
     cache_epochs: int = 0
+    prompt_embeds_dir: str | None = None
 
     def __post_init__(self) -> None:
         require(self.num_frames >= 1 and self.frame_stride >= 1 and self.repeat >= 1 and self.context >= 1,
@@ -100,13 +104,29 @@ class VideoDatasetConfig:
                 f"crop_size must be [height, width], positive multiples of the scale {scale}; got {self.crop_size}")
 
 
+def source_prompt(folder: str | Path, source: VideoInfo) -> torch.Tensor:
+    """The text embedding ``(L, C)`` of a training source: ``prompt_embeds`` of ``<folder>/<clip name>.safetensors``.
+
+    Raises:
+        InputError: the file is missing or holds no ``(1, L, C)`` ``prompt_embeds``.
+    """
+    path = Path(folder) / f"{clip_name(source.path)}.safetensors"
+    if not path.is_file():
+        raise InputError(f"no prompt embedding for training source {source.path.name}: {path} does not exist")
+    embeds = load_file(str(path)).get("prompt_embeds")
+    if embeds is None or embeds.ndim != 3 or embeds.shape[0] != 1:
+        raise InputError(f"{path} must hold 'prompt_embeds' of shape (1, L, C)")
+    return embeds[0]
+
+
 def cache_file(cache_dir: str | Path, epoch: int, index: int) -> Path:
     """Where the pair for ``(epoch, index)`` is cached."""
     return Path(cache_dir) / f"e{epoch:04d}_i{index:07d}.safetensors"
 
 
 class VideoSRDataset(Dataset):
-    """Items ``{"gt": (3, T, H, W), "lq": (3, T, H / s, W / s), "name": str}``, floats in ``[0, 1]``, where
+    """Items ``{"gt": (3, T, H, W), "lq": (3, T, H / s, W / s), "name": str}`` (and ``"prompt_embeds"`` ``(L, C)``
+    with ``prompt_embeds_dir``), floats in ``[0, 1]``, where
     ``(H, W) = crop_size``, ``T = num_frames`` (1 for image sources) and ``s = degradation.scale``.
 
     ``len`` is ``repeat * number of clips``; item ``i`` is a random clip of source ``i % clips``.
@@ -145,8 +165,12 @@ class VideoSRDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | str]:
         epoch = self.data_epoch(self.epoch)
         if self.cfg.cache_dir is not None and cache_file(self.cfg.cache_dir, epoch, index).is_file():
-            return load_pair(cache_file(self.cfg.cache_dir, epoch, index))
-        return self.make_pair(epoch, index)
+            item = load_pair(cache_file(self.cfg.cache_dir, epoch, index))
+        else:
+            item = self.make_pair(epoch, index)
+        if self.cfg.prompt_embeds_dir is not None:
+            item["prompt_embeds"] = source_prompt(self.cfg.prompt_embeds_dir, self.sources[index % len(self.sources)])
+        return item
 
     def make_pair(self, epoch: int, index: int) -> dict[str, torch.Tensor | str]:
         """Read, crop, flip and degrade item ``index`` of ``epoch`` (never from the cache)."""

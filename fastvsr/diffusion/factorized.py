@@ -45,18 +45,22 @@ class FirstFrameConditioned:
         z_first: (B, c, 1, h, w) clean HR first-frame latent (task b), or None (task a: one-frame video).
         use_step_size: pass the sampler's step size on (a shortcut model); False for a plain flow model,
             which has no step-size embedding.
+        prompt_embeds: optional ``(B, L, C)`` text condition for denoisers that cross-attend to text (per-clip
+            caption embeddings); ``None`` keeps the denoiser's own cached prompt.
     """
 
-    def __init__(self, denoiser: Denoiser, z_first: torch.Tensor | None = None, use_step_size: bool = True) -> None:
+    def __init__(self, denoiser: Denoiser, z_first: torch.Tensor | None = None, use_step_size: bool = True,
+                 prompt_embeds: torch.Tensor | None = None) -> None:
         self.denoiser = denoiser
         self.z_first = z_first
         self.use_step_size = use_step_size
+        self.extra = {} if prompt_embeds is None else {"prompt_embeds": prompt_embeds}
 
     def __call__(self, z_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None,
                  step_size: torch.Tensor | None = None) -> torch.Tensor:
         if self.z_first is not None:
             z_t = pin_first_frame(z_t, self.z_first)
-        out = self.denoiser(z_t, t, cond=cond, step_size=step_size if self.use_step_size else None)
+        out = self.denoiser(z_t, t, cond=cond, step_size=step_size if self.use_step_size else None, **self.extra)
         if self.z_first is not None:
             out = pin_first_frame(out, torch.zeros_like(out[:, :, :1]))
         return out
@@ -64,7 +68,8 @@ class FirstFrameConditioned:
 
 def factorized_restore(denoiser: Denoiser, z_lr: torch.Tensor, *, schedule: FlowSchedule, steps: int,
                        t_star: float, use_step_size: bool = True, z_first: torch.Tensor | None = None,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+                       generator: torch.Generator | None = None,
+                       prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
     """Restore an LR latent in two factorised passes of :func:`restore_latent`.
 
     1. latent frame 0 as a one-frame video (skipped when ``z_first`` is given, e.g. the last restored frame of
@@ -78,16 +83,17 @@ def factorized_restore(denoiser: Denoiser, z_lr: torch.Tensor, *, schedule: Flow
         use_step_size: see :class:`FirstFrameConditioned`.
         z_first: optional (B, c, 1, h, w) clean HR latent of frame 0.
         generator: randomness of the start noise.
+        prompt_embeds: optional ``(B, L, C)`` text condition (see :class:`FirstFrameConditioned`).
     Returns:
         (B, c, t, h, w) restored latent.
     """
     if z_first is None:
-        z_first = restore_latent(FirstFrameConditioned(denoiser, None, use_step_size), z_lr[:, :, :1],
+        z_first = restore_latent(FirstFrameConditioned(denoiser, None, use_step_size, prompt_embeds), z_lr[:, :, :1],
                                  schedule=schedule, steps=steps, t_star=t_star,
                                  cond=first_frame_condition(z_lr[:, :, :1], first_known=False), generator=generator)
     if z_lr.shape[2] == 1:
         return z_first
-    clip = restore_latent(FirstFrameConditioned(denoiser, z_first, use_step_size), z_lr, schedule=schedule,
+    clip = restore_latent(FirstFrameConditioned(denoiser, z_first, use_step_size, prompt_embeds), z_lr, schedule=schedule,
                           steps=steps, t_star=t_star, cond=first_frame_condition(z_lr, first_known=True),
                           generator=generator)
     return pin_first_frame(clip, z_first)

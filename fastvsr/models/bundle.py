@@ -98,11 +98,14 @@ class RestoreContext:
         generator: randomness of samplers that draw noise.
         denoiser: the denoiser to run instead of ``model.denoiser`` (training passes its DDP/FSDP-wrapped copy
             so gradients synchronise).
+        prompt_embeds: ``(B, L, C)`` text condition replacing the denoiser's cached prompt (a per-clip caption
+            embedding), for kinds whose denoiser cross-attends to text.
     """
 
     z_first: torch.Tensor | None = None
     generator: torch.Generator | None = None
     denoiser: nn.Module | None = None
+    prompt_embeds: torch.Tensor | None = None
 
 
 class VSRModel(nn.Module):

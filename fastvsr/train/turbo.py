@@ -102,6 +102,8 @@ class TurboTrainConfig:
         require(self.model.kind == "turbovsr", f"TurboVSR training needs model.kind=turbovsr, got '{self.model.kind}'")
         if self.init_from is None:
             require_trained_autoencoder(self.model, self.allow_random_vae, "TurboVSR training")
+        require(self.data.prompt_embeds_dir is None or self.model.denoiser.kind == "ltx_dit",
+                "data.prompt_embeds_dir conditions on per-clip text: it needs model.denoiser.kind=ltx_dit")
         require(self.first_frame_every >= 0, "first_frame_every must be >= 0 (0: never train task a alone)")
         require(TurboStage(self.stage) is TurboStage.FLOW or self.init_from is not None,
                 "stage=shortcut converts a trained flow model: set init_from to the flow stage's export folder")
@@ -156,10 +158,11 @@ def num_bootstrap(batch: int, fraction: float) -> int:
 
 def bootstrap_targets(ema_denoiser: Denoiser, x: torch.Tensor, u: torch.Tensor, d: torch.Tensor,
                       cond: torch.Tensor, z_first: torch.Tensor | None, schedule: FlowSchedule,
-                      clip: float) -> torch.Tensor:
+                      clip: float, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
     """Self-consistency targets for the factorised task: two half steps of the (EMA) denoiser under the same
-    first-frame conditioning the student sees. Shapes (B, c, t, h, w); ``u`` (uniform times), ``d`` (B,)."""
-    net = FirstFrameConditioned(ema_denoiser, z_first, use_step_size=True)
+    first-frame (and text) conditioning the student sees. Shapes (B, c, t, h, w); ``u`` (uniform times), ``d``
+    (B,); ``prompt_embeds`` (B, L, C) per-clip text condition or None."""
+    net = FirstFrameConditioned(ema_denoiser, z_first, use_step_size=True, prompt_embeds=prompt_embeds)
     return shortcut_bootstrap_target(net, x, u, d, schedule=schedule, cond=cond, clip=clip or None)
 
 
@@ -196,8 +199,9 @@ def encode_pair(model: VSRModel, lq: torch.Tensor, gt: torch.Tensor, scale: int)
 @dataclass
 class TurboBatch:
     """One step's training inputs: state ``x`` at uniform times ``u`` (B,) (flow time ``warp(u)``), step sizes
-    ``d`` (B,) or None (flow stage), targets, condition, the pinned first-frame latent (task b) and how many
-    leading samples are self-consistency samples."""
+    ``d`` (B,) or None (flow stage), targets, condition, the pinned first-frame latent (task b), how many
+    leading samples are self-consistency samples, and the per-clip text condition ``(B, L, C)`` (or None: the
+    denoiser's cached prompt)."""
 
     x: torch.Tensor
     u: torch.Tensor
@@ -207,6 +211,7 @@ class TurboBatch:
     z_first: torch.Tensor | None
     num_bootstrap: int
     task_first: bool
+    prompt_embeds: torch.Tensor | None = None
 
 
 def prepare_batch(z_lr: torch.Tensor, z_hr: torch.Tensor, task_first: bool, cfg: TurboTrainConfig,
@@ -240,15 +245,17 @@ def with_bootstrap_targets(batch: TurboBatch, ema_denoiser: Denoiser, schedule: 
     if n == 0 or batch.d is None:
         return batch.target
     first = None if batch.z_first is None else batch.z_first[:n]
+    prompt = None if batch.prompt_embeds is None else batch.prompt_embeds[:n]
     boot = bootstrap_targets(ema_denoiser, batch.x[:n], batch.u[:n], batch.d[:n], batch.cond[:n], first,
-                             schedule, clip)
+                             schedule, clip, prompt)
     return torch.cat([boot.to(batch.target.dtype), batch.target[n:]])
 
 
 def student_loss(denoiser: Denoiser, batch: TurboBatch, schedule: FlowSchedule) -> tuple[torch.Tensor, dict[str, float]]:
     """MSE of the denoiser's prediction (through the factorised conditioning) against ``batch.target``, loss-
     masked on the given first frame; returns (scalar loss, logs)."""
-    net = FirstFrameConditioned(denoiser, batch.z_first, use_step_size=batch.d is not None)
+    net = FirstFrameConditioned(denoiser, batch.z_first, use_step_size=batch.d is not None,
+                                prompt_embeds=batch.prompt_embeds)
     t = schedule.timestep(schedule.warp(batch.u), batch.x.shape[0]).to(batch.x.device)
     pred = net(batch.x, t, cond=batch.cond, step_size=batch.d)
     per_sample = masked_mse(pred, batch.target, first_given=batch.z_first is not None)
@@ -303,6 +310,7 @@ def train_turbo(cfg: TurboTrainConfig, resume: bool = False, dataset: Dataset | 
         step = session.state.step
         tb = prepare_batch(z_lr, z_hr, is_first_frame_step(step, cfg.first_frame_every), cfg, session.generator(),
                            schedule, level_offset=bootstrap_offset(step, cfg, accelerator))
+        tb.prompt_embeds = batch.get("prompt_embeds")
         if tb.num_bootstrap:
             with torch.no_grad(), accelerator.autocast(), ema_weights(session.ema, session.unwrapped) as ema_model:
                 tb.target = with_bootstrap_targets(tb, ema_model, schedule, cfg.shortcut.clip)

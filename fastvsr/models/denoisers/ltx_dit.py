@@ -13,7 +13,9 @@ token per latent cell. The adapter gives it the denoiser interface ``forward(z_t
   norms and the output modulation), through a forward hook, so the diffusers module and its weights stay as
   published;
 * **text**: cross-attention to a fixed, cached prompt embedding ``prompt_embeds`` ``(1, L, caption_channels)``
-  (as DOVE's empty-prompt embedding), broadcast over the batch.
+  (as DOVE's empty-prompt embedding), broadcast over the batch; a call may pass per-clip embeddings instead
+  (``prompt_embeds=`` ``(B, L', caption_channels)``, e.g. T5 embeddings of captions of the LR clips, computed
+  offline: ``data.prompt_embeds_dir`` for training, ``prompt_embeds`` of the inference settings).
 
 Timesteps are schedule units in ``[0, 1000]`` (noise level x 1000), which is what LTX-Video's pipelines pass.
 Folder format: :mod:`fastvsr.models.denoisers.transformer` plus ``step_embedding.safetensors`` for a shortcut
@@ -90,6 +92,7 @@ class LTXDiTDenoiser(TransformerDenoiser):
 
     transformer_class = LTXVideoTransformer3DModel
     denoiser_kind = "ltx_dit"
+    takes_prompt = True  # forward accepts per-call prompt_embeds
     latent_multiple = 1
     temporal_latent_multiple = 1
 
@@ -186,14 +189,15 @@ class LTXDiTDenoiser(TransformerDenoiser):
         return 1
 
     def forward(self, z_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None,
-                step_size: torch.Tensor | None = None) -> torch.Tensor:
+                step_size: torch.Tensor | None = None, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Prediction ``(B, c, t, h, w)`` for ``z_t`` and ``cond`` ``(B, c + 1, t, h, w)`` at ``t`` ``(B,)``;
-        ``step_size`` (B,) for a shortcut model (None otherwise)."""
+        ``step_size`` (B,) for a shortcut model (None otherwise); ``prompt_embeds`` ``(B or 1, L, C)`` instead of
+        the cached prompt."""
         if cond is None:
             raise ValueError("LTXDiTDenoiser needs the LR condition latent (cond)")
         b, _, frames, height, width = z_t.shape
         tokens = rearrange(torch.cat([z_t, cond], dim=1), "b c t h w -> b (t h w) c")
-        prompt = self.prompt(b, tokens)
+        prompt = self.prompt(b, tokens, prompt_embeds)
         mask = tokens.new_ones(b, prompt.shape[1])
         self._pending_step = embed_step_size(self.step_proj, self.step_embedding,
                                              None if step_size is None else step_size.to(tokens.device), tokens.dtype)

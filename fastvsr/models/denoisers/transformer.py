@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from fastvsr.errors import ConfigError
 from fastvsr.models.local_files import require_weights, stored_dtype
 
 PROMPT_FILE = "prompt_embeds.safetensors"
@@ -42,9 +43,14 @@ class TransformerDenoiser(nn.Module):
         """The transformer's config (what ``save_pretrained`` records)."""
         return self.transformer.config
 
-    def prompt(self, batch: int, like: torch.Tensor) -> torch.Tensor:
-        """The text condition ``(batch, L, D)`` in ``like``'s dtype."""
-        return self.prompt_embeds.to(dtype=like.dtype).expand(batch, -1, -1)
+    def prompt(self, batch: int, like: torch.Tensor, given: torch.Tensor | None = None) -> torch.Tensor:
+        """The text condition ``(batch, L, D)`` in ``like``'s dtype and device: ``given`` (``(batch or 1, L', D)``,
+        e.g. per-clip caption embeddings) or the cached prompt."""
+        prompt = self.prompt_embeds if given is None else given
+        if prompt.ndim != 3 or prompt.shape[-1] != self.prompt_embeds.shape[-1] or prompt.shape[0] not in (1, batch):
+            raise ConfigError(f"prompt embeddings must be (1 or {batch}, L, {self.prompt_embeds.shape[-1]}), got "
+                              f"{tuple(prompt.shape)}")
+        return prompt.to(device=like.device, dtype=like.dtype).expand(batch, -1, -1)
 
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.enable_gradient_checkpointing()

@@ -16,6 +16,7 @@ from torch import nn
 from fastvsr.config import require
 from fastvsr.diffusion.factorized import MASK_CHANNELS, factorized_restore
 from fastvsr.diffusion.sampler import check_shortcut_steps
+from fastvsr.errors import ConfigError
 from fastvsr.models.bundle import PartBuilder, RestoreContext, VSRModel
 from fastvsr.models.config import DecoderKind, ModelConfig
 from fastvsr.models.denoisers import uses_step_size
@@ -57,6 +58,10 @@ class TurboVSRModel(VSRModel):
         shortcut = uses_step_size(self.denoiser)
         if shortcut:
             check_shortcut_steps(steps, self.sampler.trained_steps)
+        if context.prompt_embeds is not None and not getattr(self.denoiser, "takes_prompt", False):
+            raise ConfigError(f"a prompt embedding was given, but this model's {type(self.denoiser).__name__} has no "
+                              "text condition (the LTX-Video DiT has)")
         return factorized_restore(denoiser, z_lq, schedule=self.schedule,  # type: ignore[arg-type]
                                   steps=steps, t_star=self.sampler.t_star, use_step_size=shortcut,
-                                  z_first=context.z_first, generator=context.generator)
+                                  z_first=context.z_first, generator=context.generator,
+                                  prompt_embeds=context.prompt_embeds)
