@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from fastvsr.cli import run_main
 from fastvsr.data.video import read_video
 from fastvsr.data.writer import write_video
 from fastvsr.metrics.fullref import psnr
 from fastvsr.metrics.weights import SHIPPED_NIQE_PARAMS
 from scripts.evaluate import main
+from tests.cli_helpers import one_line_error
 
 DATA = Path(__file__).parent / "data"
 CARPHONE = DATA / "carphone_176x144_9f.mp4"  # 176x144, 9 frames
@@ -22,13 +22,7 @@ BBB = DATA / "bbb_320x180_17f.mp4"  # 320x180, 17 frames
 
 
 def run_error(argv, capsys) -> str:
-    """The one-line stderr of a run that stops with a user error (exit code 2)."""
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(main, argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ")
-    return err
+    return one_line_error(main, argv, capsys)
 
 
 def summary(out: Path) -> dict:

@@ -5,14 +5,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from scipy.io import savemat
 
-from fastvsr.cli import run_main
 from fastvsr.metrics import install
 from fastvsr.metrics.install import KNOWN_FILES, KnownFile
 from fastvsr.metrics.weights import REQUIRED_FILES, SHIPPED_NIQE_PARAMS, require_weights
 from scripts.install_metric_weights import main
+from tests.cli_helpers import one_line_error
 
 RAFT = "raft_large_C_T_V1-22a6c225.pth"
 ALEX = "alexnet-owt-7be5be79.pth"
@@ -34,12 +33,7 @@ def write(path: Path, content: bytes) -> Path:
 
 
 def run_error(argv, capsys) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(main, argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ")
-    return err
+    return one_line_error(main, argv, capsys)
 
 
 def test_the_table_holds_every_metric_file_with_its_hash():
