@@ -13,8 +13,10 @@ from fastvsr.data.video import read_video
 from fastvsr.data.writer import write_video
 from fastvsr.metrics.fullref import psnr
 from fastvsr.metrics.weights import SHIPPED_NIQE_PARAMS
-from scripts.evaluate import main
 from tests.cli_helpers import one_line_error
+from tests.conftest import load_script
+
+main = load_script("evaluate").main
 
 DATA = Path(__file__).parent / "data"
 CARPHONE = DATA / "carphone_176x144_9f.mp4"  # 176x144, 9 frames

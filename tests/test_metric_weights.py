@@ -10,8 +10,10 @@ from scipy.io import savemat
 from fastvsr.metrics import install
 from fastvsr.metrics.install import KNOWN_FILES, KnownFile
 from fastvsr.metrics.weights import REQUIRED_FILES, SHIPPED_NIQE_PARAMS, require_weights
-from scripts.install_metric_weights import main
 from tests.cli_helpers import one_line_error
+from tests.conftest import load_script
+
+main = load_script("install_metric_weights").main
 
 RAFT = "raft_large_C_T_V1-22a6c225.pth"
 ALEX = "alexnet-owt-7be5be79.pth"

@@ -178,7 +178,9 @@ def test_evaluate_script_end_to_end(tmp_path, capsys):
 
     from fastvsr.cli import run_main
     from fastvsr.data.writer import write_video
-    from scripts.evaluate import main
+    from tests.conftest import load_script
+
+    main = load_script("evaluate").main
 
     clip_a, clip_b = textured_video(3, 48, 64, seed=6), textured_video(3, 48, 64, seed=7)
     noisy_b = (clip_b + 0.05 * torch.randn(clip_b.shape, generator=torch.Generator().manual_seed(8))).clamp(0, 1)

@@ -70,7 +70,9 @@ def test_duplicate_results_are_rejected(tmp_path):
 
 
 def test_make_tables_script_reads_evaluation_summaries(tmp_path, capsys):
-    from scripts.make_tables import main
+    from tests.conftest import load_script
+
+    main = load_script("make_tables").main
 
     results = EvalResults(method="Ours", dataset="UDM10", metric_names=["psnr", "ssim"])
     results.add("clip1", {"psnr": 25.0, "ssim": 0.8})
