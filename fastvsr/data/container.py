@@ -2,7 +2,9 @@
 
 PyAV is used for every container (not decord): it decodes pixel-identically, streams without holding the
 video, keeps 10/12/16-bit precision (``rgb48le``), converts grayscale and alpha sources and reads exact
-timestamps. FFmpeg failures become one-line :class:`~fastvsr.errors.InputError` messages.
+timestamps. YUV frames are converted with their tagged matrix and range; untagged ones with BT.709 from 720
+lines up and BT.601 below (:mod:`fastvsr.data.colour`). FFmpeg failures become one-line
+:class:`~fastvsr.errors.InputError` messages.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.sidedata.sidedata import Type as SideDataType
+from av.video.reformatter import Colorspace
 
+from fastvsr.data.colour import colour_of, untagged_matrix
 from fastvsr.data.info import DEFAULT_IMAGE_FPS, VideoInfo
+from fastvsr.data.orientation import Orientation
 from fastvsr.errors import InputError
 
 
@@ -48,24 +54,44 @@ def _bit_depth(fmt: av.VideoFormat | None) -> int:
     return max(component.bits for component in fmt.components)
 
 
-def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, Fraction | None]:
-    """Demux the stream once: ``(frames, seconds from the first frame's start to the last frame's end)``.
+def _decoded(stream: av.VideoStream, packet: av.Packet) -> av.VideoFrame | None:
+    """The first frame decoding ``packet`` gives, ``None`` if none (yet) or the packet is damaged (reading the
+    frames reports damage)."""
+    try:
+        return next(iter(stream.decode(packet)), None)
+    except (av.FFmpegError, ValueError):
+        return None
+
+
+def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
+                  ) -> tuple[int, Fraction | None, av.VideoFrame | None]:
+    """Demux the stream once: ``(frames, seconds from the first frame's start to the last frame's end, the
+    first decoded frame)``.
 
     Counting packets is exact where a header's frame count is missing (mkv) or wrong; the span is ``None``
-    when timestamps or durations are missing.
+    when timestamps or durations are missing. Only the first frame is decoded (for its colour tags and
+    display matrix); ``None`` when no packet decodes.
     """
-    count, first, end = 0, None, None
+    count, first, end, frame = 0, None, None, None
     for packet in container.demux(stream):
         if not packet.size or packet.is_discard:
             continue
         count += 1
+        if frame is None:
+            frame = _decoded(stream, packet)
         if packet.pts is not None:
             first = packet.pts if first is None else min(first, packet.pts)
             if packet.duration:
                 end = packet.pts + packet.duration if end is None else max(end, packet.pts + packet.duration)
     if first is None or end is None or end <= first or stream.time_base is None:
-        return count, None
-    return count, (end - first) * stream.time_base
+        return count, None, frame
+    return count, (end - first) * stream.time_base, frame
+
+
+def _orientation(frame: av.VideoFrame | None) -> Orientation:
+    """Display orientation from a decoded frame's display matrix side data (none: upright)."""
+    data = frame.side_data.get(SideDataType.DISPLAYMATRIX) if frame is not None else None
+    return Orientation.from_display_matrix(np.frombuffer(bytes(data), np.int32).tolist() if data else None)
 
 
 def _frame_rate(stream: av.VideoStream, num_frames: int, span: Fraction | None) -> Fraction:
@@ -91,7 +117,7 @@ def probe_container(path: Path) -> VideoInfo:
     with container, _ffmpeg_errors(path, "read"):
         stream = container.streams.video[0]
         ctx = stream.codec_context
-        num_frames, span = _scan_packets(container, stream)
+        num_frames, span, first_frame = _scan_packets(container, stream)
         if num_frames == 0:
             raise InputError(f"{path} has no video frames")
         if not ctx.width or not ctx.height:
@@ -102,20 +128,31 @@ def probe_container(path: Path) -> VideoInfo:
             fps=_frame_rate(stream, num_frames, span), has_audio=bool(audio), is_image_sequence=False,
             codec=ctx.name, pix_fmt=ctx.format.name if ctx.format else "", bit_depth=_bit_depth(ctx.format),
             audio_codec=audio[0].codec_context.name if audio else "",
+            colour=colour_of(first_frame if first_frame is not None else ctx), orientation=_orientation(first_frame),
         )
 
 
-def _planar_rgb(frame: av.VideoFrame, deep: bool) -> np.ndarray:
+def _decode_matrix(frame: av.VideoFrame, untagged: Colorspace | None) -> Colorspace | None:
+    """Matrix to convert ``frame`` to RGB with: ``None`` (the frame's own tag, or swscale's BT.601 default)
+    unless it is an untagged YUV frame and ``untagged`` is given."""
+    if frame.format.is_rgb or colour_of(frame).matrix is not None:
+        return None
+    return untagged
+
+
+def _planar_rgb(frame: av.VideoFrame, deep: bool, untagged: Colorspace | None = None) -> np.ndarray:
     """``(3, H, W)`` RGB planes of a decoded frame: uint8, or uint16 (full 16-bit scale) when ``deep``.
 
     8-bit frames are converted straight to planar RGB (``gbrp``: the same values as ``rgb24``, without a
-    transposing copy); deeper ones go through ``rgb48le``.
+    transposing copy); deeper ones go through ``rgb48le``. YUV frames are converted with their tagged matrix
+    and range, untagged ones with ``untagged`` (``None``: BT.601).
     """
+    matrix = _decode_matrix(frame, untagged)
     if deep:
-        return np.ascontiguousarray(frame.to_ndarray(format="rgb48le").transpose(2, 0, 1))
+        return np.ascontiguousarray(frame.to_ndarray(format="rgb48le", src_colorspace=matrix).transpose(2, 0, 1))
     green, blue, red = (
         np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-        for plane in frame.reformat(format="gbrp").planes
+        for plane in frame.reformat(format="gbrp", src_colorspace=matrix).planes
     )
     return np.stack([red, green, blue])
 
@@ -167,15 +204,16 @@ def iter_container_frames(info: VideoInfo, start: int = 0) -> Iterator[np.ndarra
 
     Yields:
         ``(3, H, W)`` RGB arrays: ``uint8`` for 8-bit sources, ``uint16`` (full 16-bit scale) for deeper ones.
-        Grayscale sources give three equal channels; alpha is dropped.
+        Grayscale sources give three equal channels; alpha is dropped. Frames are as stored (``info.orientation``
+        says how they are displayed).
 
     Raises:
         InputError: decoding fails, or the file ends before ``info.num_frames`` frames (truncated).
     """
-    deep = info.bit_depth > 8
+    deep, untagged = info.bit_depth > 8, untagged_matrix(info.height)
     index = start
     for frame in _decoded_frames(info, start):
-        yield _planar_rgb(frame, deep)
+        yield _planar_rgb(frame, deep, untagged)
         index += 1
     if index < info.num_frames:
         raise InputError(f"{info.path} is truncated or corrupt: it ends before frame {index + 1} of "

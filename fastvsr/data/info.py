@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from fastvsr.data.colour import Colour
+from fastvsr.data.orientation import Orientation
+
 DEFAULT_IMAGE_FPS = Fraction(25)  # frame rate given to images and folders of frames (they have none)
 
 
@@ -25,6 +28,10 @@ class VideoInfo:
         pix_fmt: FFmpeg pixel format (``"yuv420p"``) or PIL mode (``"RGB"``).
         bit_depth: bits per colour sample of the source (8, 10, 16, ...); frames keep this precision.
         audio_codec: codec of the first audio stream, ``""`` without audio.
+        colour: the video's colour tags (:class:`~fastvsr.data.colour.Colour`; fields ``None`` where untagged,
+            all ``None`` for images and folders).
+        orientation: how stored frames are displayed (a phone video's display matrix); frames are read as
+            stored, ``height`` and ``width`` are the stored size.
     """
 
     path: Path
@@ -38,3 +45,5 @@ class VideoInfo:
     pix_fmt: str = ""
     bit_depth: int = 8
     audio_codec: str = ""
+    colour: Colour = Colour()
+    orientation: Orientation = Orientation()

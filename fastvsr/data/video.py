@@ -97,7 +97,9 @@ def read_video(
 
     Returns:
         ``(frames, info)``: frames ``(3, T, H, W)`` float32 in ``[0, 1]`` (RGB; grayscale replicated, alpha
-        dropped, 10/16-bit sources at full precision) and the source's :class:`VideoInfo`.
+        dropped, 10/16-bit sources at full precision; YUV converted with the tagged matrix and range, untagged
+        with BT.709 from 720 lines up and BT.601 below; as stored: ``info.orientation`` says how they are
+        displayed) and the source's :class:`VideoInfo`.
 
     Raises:
         InputError: unreadable source, or ``start`` / ``num_frames`` / ``stride`` out of range.
