@@ -19,7 +19,7 @@ from fastvsr.atomic import check_output_path, resolve_output, scratch_folder
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
 from fastvsr.data.writer import to_uint8_frames
 from fastvsr.errors import ConfigError, InputError, OutputError
-from fastvsr.pipeline.compare import side_by_side
+from fastvsr.pipeline.compare import compare_figure, side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
 from fastvsr.pipeline.upscale import upscale_stream
@@ -94,26 +94,31 @@ def plan_outputs(input_path: str | Path, output: str | Path | None, cfg: InferCo
 
 def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrite: bool = False,
                   progress: bool = True) -> list[Path]:
-    """Restore ``plan.source`` with ``model`` (on ``cfg.device``) into the planned outputs; returns them."""
+    """Restore ``plan.source`` with ``model`` (on ``cfg.device``) into the planned outputs; returns them.
+
+    The compare video (``plan.extras[0]`` for a video) carries the input's audio and subtitles like the output;
+    the compare picture is :func:`fastvsr.pipeline.compare.compare_figure` of the middle frame."""
     info, extras, source, target = plan.info, plan.extras, plan.source, plan.target
-    middle, compare_frame = info.num_frames // 2, None
+    labels = (f"bicubic x{cfg.scale}", f"{getattr(model, 'kind', 'restored')} x{cfg.scale}")
+    middle, compare_pair = info.num_frames // 2, None
     blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
     with ExitStack() as stack:
         out = stack.enter_context(plan.writer)
         side = None
         if len(extras) == 2:
-            side = stack.enter_context(VideoWriter(extras[0], info.fps, crf=cfg.crf, source=info,
-                                                   overwrite=overwrite, inputs=(source, target)))
+            side = stack.enter_context(VideoWriter(
+                extras[0], info.fps, crf=cfg.crf, source=info, overwrite=overwrite, inputs=(source, target),
+                streams_from=None if info.is_image_sequence else source))
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
             out.write(piece.sr)
-            if extras:
-                both = side_by_side(piece.lr, piece.sr)
-                if side is not None:
-                    side.write(both)
-                if piece.start <= middle < piece.start + piece.sr.shape[1]:
-                    compare_frame = both[:, middle - piece.start: middle - piece.start + 1].clone()
-    if compare_frame is not None:
-        write_video(extras[-1], compare_frame, info.fps, source=info, overwrite=overwrite, inputs=(source, target))
+            if side is not None:
+                side.write(side_by_side(piece.lr, piece.sr, labels))
+            if extras and piece.start <= middle < piece.start + piece.sr.shape[1]:
+                at = slice(middle - piece.start, middle - piece.start + 1)
+                compare_pair = piece.lr[:, at].clone(), piece.sr[:, at].clone()
+    if compare_pair is not None:
+        write_video(extras[-1], compare_figure(*compare_pair, labels), info.fps, source=info, overwrite=overwrite,
+                    inputs=(source, target))
     return [target, *extras]
 
 
