@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import replace
 
 from fastvsr.cli import add_config_arguments, config_overrides, print_config, run_main, schema_epilog, show_defaults
 from fastvsr.config import load_config
 from fastvsr.data.codecs import CODECS, PIX_FMTS
-from fastvsr.errors import ConfigError
 from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.pipeline.config import InferConfig, Precision
 
@@ -32,8 +30,9 @@ from fastvsr.pipeline.config import InferConfig, Precision
 
 # flag -> InferConfig field; flags default to None so the dataclass alone holds the defaults
 FLAG_FIELDS = {
-    "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps", "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap",
-    "tile": "tile", "tile_overlap": "tile_overlap", "color_fix": "color_fix", "dtype": "dtype",
+    "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps",
+    "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap", "tile": "tile", "tile_overlap": "tile_overlap",
+    "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
     "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt",
 }
@@ -47,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "folders, or a quoted glob")
     parser.add_argument("--output", help="output path; a folder for a batch (default: <input>_x<scale> beside the "
                         "input)")
-    parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default, trained on clean and real-world degraded LR)")
+    parser.add_argument("--model", help="model folder (default: the model shipped in fastvsr/weights/default, "
+                        "trained on clean and real-world degraded LR)")
     add_config_arguments(parser, required=False, files_help="configs/infer/*.yaml files",
                          overrides_help="InferConfig overrides, e.g. seed=3")
     parser.add_argument("--scale", type=int, help="upscale factor the model restores at")
@@ -55,9 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-resolution", type=int, help="output long side at most this (0: no limit)")
     parser.add_argument("--steps", type=int, help="denoiser steps (1 = one-step)")
     parser.add_argument("--chunk", type=int, help="frames per temporal chunk")
-    parser.add_argument("--chunk-overlap", type=int, help="frames shared by neighbouring chunks (default: min(8, chunk // 4))")
-    parser.add_argument("--tile", type=int, help="latent tile size (0 = no tiling)")
-    parser.add_argument("--tile-overlap", type=int, help="latent overlap of neighbouring tiles (default: min(8, tile // 4))")
+    parser.add_argument("--chunk-overlap", type=int,
+                        help="frames shared by neighbouring chunks (default: min(8, chunk // 4))")
+    parser.add_argument("--tile", help="auto (tile only when the chunk does not fit the memory budget), or the "
+                        "largest latent tile side (0 = no tiling)")
+    parser.add_argument("--tile-overlap", type=int,
+                        help="latent overlap of neighbouring tiles (default: 8; min(8, tile // 4) for an int tile)")
     parser.add_argument("--color-fix", choices=[c.value for c in ColorFix], help="colour correction")
     parser.add_argument("--dtype", choices=[p.value for p in Precision], help="model precision")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N")
@@ -87,34 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print_config:
         print_config(cfg)
         return 0
-    from fastvsr.pipeline.batch import batch_targets, resolve_inputs, run_batch
-    from fastvsr.pipeline.files import plan_outputs, super_resolve_path, write_outputs_split
-    from fastvsr.pipeline.loading import load_inference_model
-    from fastvsr.pipeline.workers import launched_workers
+    from fastvsr.pipeline.run import InferRequest, run_infer
 
-    if args.overwrite and args.skip_existing:
-        raise ConfigError("--overwrite and --skip-existing contradict each other; choose one")
-    inputs = resolve_inputs(args.input)
-    workers = launched_workers()
-    cfg = replace(cfg, device=workers.device(cfg.device))
-    progress = not args.quiet and workers.main
-    if inputs.batch:
-        targets = batch_targets(inputs, args.output, cfg.scale)
-        model = load_inference_model(args.model, cfg)
-        result = run_batch(inputs.clips, targets, model, cfg, workers, compare=args.compare,
-                           overwrite=args.overwrite, skip_existing=args.skip_existing, progress=progress)
-        if workers.main:
-            print(result.summary())
-        return 1 if result.failed else 0
-    if workers.count > 1:  # one video, frame ranges over the processes
-        plan = plan_outputs(inputs.clips[0], args.output, cfg, args.compare, args.overwrite)
-        written = write_outputs_split(plan, load_inference_model(args.model, cfg), cfg, workers, progress)
-    else:
-        written = super_resolve_path(inputs.clips[0], args.output, cfg, model_dir=args.model, compare=args.compare,
-                                     overwrite=args.overwrite, progress=progress)
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    return run_infer(InferRequest(args.input, args.output, args.model, compare=args.compare,
+                                  overwrite=args.overwrite, skip_existing=args.skip_existing, quiet=args.quiet), cfg)
 
 
 if __name__ == "__main__":
