@@ -49,7 +49,7 @@ def test_help_answers_without_importing_torch(repo_root):
     assert "TORCH False" in out
     assert "--scale SCALE" in out and "upscale factor the model restores at (default: 4)" in out
     assert "(default: min(8, chunk // 4))" in out
-    for key in ("chunk_frames=33", "tile=64", "sample_posterior=False", "lr_multiple=1"):
+    for key in ("chunk_frames=33", "tile=auto", "sample_posterior=False", "lr_multiple=1", "codec=h264"):
         assert key in out  # the config keys are listed with their defaults
 
 

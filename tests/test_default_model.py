@@ -133,9 +133,11 @@ def _uint8_digest(video: torch.Tensor) -> str:
 PINNED_OUTPUTS = {  # clip, frames, (rows, cols) window, InferConfig overrides -> digest of the x4 output
     "carphone_whole": ("carphone_176x144_9f.mp4", 5, (slice(None), slice(None)), {},
                        "f78ad668aefaacb4bbdd6464072f47dce4dff0b36e11e579b942755a65a73b46"),
+    # even tile plan (latent 20x40 -> 2x4 tiles of 14x16, was 2x4 of 16x16 at a fixed stride): max abs
+    # difference to the previous digest's output 0.0075 (1.92/255; 2 uint8 levels on 0.045% of the values)
     "bbb_tiled_chunked": ("bbb_320x180_17f.mp4", 5, (slice(40, 120), slice(64, 224)),
                           {"tile": 16, "tile_overlap": 8, "chunk_frames": 3, "chunk_overlap": 1},
-                          "23b45f2c57c48b3eaac28009a63249e57accf17a789f68314913a4ead9c94f31"),
+                          "79768092440e7ff96930c9d9eeac61541560df0dd0ad1aab8acbcf2ee1b7a90b"),
 }
 
 

@@ -100,3 +100,68 @@ class BenchConfig:
                 "its pretrained folders" if loaded else "")
         require(self.name.replace("-", "").replace("_", "").isalnum(),
                 f"name '{self.name}' must be letters, digits, '-' or '_' (it names the output folder)")
+
+
+PLANNERS = ("even", "fixed")
+
+
+@dataclass
+class PipelineVariantConfig:
+    """One way of running the inference pipeline (``fastvsr.bench.pipeline``).
+
+    ``tile``, ``tile_overlap`` and ``memory_budget_gb`` are :class:`fastvsr.pipeline.config.InferConfig`'s;
+    ``planner``: ``even`` (the pipeline's tile plan) or ``fixed`` (full-size tiles at a fixed stride, the last
+    one moved back inside the frame; needs an int ``tile``); ``keep_memory: false`` runs the process with
+    ``FASTVSR_KEEP_MEMORY=0`` (glibc's default allocator behaviour).
+    """
+
+    tile: int | str = "auto"
+    tile_overlap: int | None = None
+    memory_budget_gb: float = 0.0
+    planner: str = "even"
+    keep_memory: bool = True
+
+    def __post_init__(self) -> None:
+        require(self.planner in PLANNERS, f"planner must be one of {', '.join(PLANNERS)}, got '{self.planner}'")
+        require(self.planner == "even" or isinstance(self.tile, int),
+                f"planner fixed needs an int tile, got '{self.tile}'")
+
+
+@dataclass
+class PipelineBenchConfig:
+    """The inference pipeline on a saved model and a real clip: each variant restores the clip's first
+    ``frames`` frames as one chunk x ``scale`` in a fresh process (the allocator setting is per process),
+    ``warmup`` untimed restorations then one timed, ``repeats`` processes per variant, interleaved.
+
+    ``model``: a model folder ("" = the shipped default model); ``clip``: a video file (relative to the
+    working directory); ``only``: run just these variants (empty: all); ``baseline``: the variant every ratio
+    divides ("" = the first that runs).
+    """
+
+    name: str = "default_cpu"
+    title: str = ""
+    model: str = ""
+    clip: str = "tests/data/bbb_320x180_17f.mp4"
+    frames: int = 3
+    scale: int = 4
+    threads: int = 2
+    warmup: int = 1
+    repeats: int = 3
+    baseline: str = ""
+    variants: dict[str, PipelineVariantConfig] = field(default_factory=dict)
+    only: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        require(len(self.variants) > 0, "variants must name at least one pipeline variant")
+        unknown = [name for name in self.only if name not in self.variants]
+        require(not unknown, f"unknown variant '{unknown[0]}' in only (choose from {', '.join(self.variants)})"
+                if unknown else "")
+        if self.only:
+            self.variants = {name: v for name, v in self.variants.items() if name in self.only}
+        require(min(self.frames, self.scale, self.threads, self.repeats) >= 1 and self.warmup >= 0,
+                "frames, scale, threads and repeats must be >= 1 and warmup >= 0")
+        require(not self.baseline or self.baseline in self.variants,
+                f"baseline '{self.baseline}' is not a variant (choose from {', '.join(self.variants)})")
+        require(self.name.replace("-", "").replace("_", "").isalnum(),
+                f"name '{self.name}' must be letters, digits, '-' or '_' (it names the output folder)")
+        self.baseline = self.baseline or next(iter(self.variants))

@@ -80,6 +80,12 @@ def current_rss_bytes() -> int:
     return 0 if kib is None else kib * 1024
 
 
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process (``VmHWM``, or ``ru_maxrss`` where /proc is unavailable)."""
+    kib = _status_kib("VmHWM")
+    return kib * 1024 if kib is not None else _max_rss_bytes()
+
+
 @contextmanager
 def track_peak_memory(device: torch.device) -> Iterator[PeakMemory]:
     """Measure the peak memory of the ``with`` block; the yielded :class:`PeakMemory` is filled on exit."""

@@ -96,7 +96,7 @@ def summary_lines(report: BenchReport) -> list[str]:
     return lines + [_target_line(t) for t in report.targets]
 
 
-def _markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+def markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
@@ -108,8 +108,8 @@ def render_markdown(report: BenchReport) -> str:
              f"Clip: {c['batch']} x {c['frames']} frames, LR {c['lr_height']}x{c['lr_width']} -> "
              f"x{c['scale']}; device: {report.device}; dtype: {report.dtype}. MACs counted on the meta device; "
              "latency = median end-to-end seconds after warm-up.", ""]
-    lines += _markdown_table(MAIN_COLUMNS, main_rows(report)) + [""]
-    lines += _markdown_table(STAGE_COLUMNS, stage_rows(report)) + [""]
+    lines += markdown_table(MAIN_COLUMNS, main_rows(report)) + [""]
+    lines += markdown_table(STAGE_COLUMNS, stage_rows(report)) + [""]
     return "\n".join(lines + summary_lines(report)) + "\n"
 
 

@@ -1,6 +1,8 @@
 """Index maths for temporal chunks and spatial tiles, and the blend weights that join them.
 
-A long axis (frames, latent rows or columns) is covered by overlapping :class:`Span` s of a fixed size. Each
+A long axis is covered by overlapping :class:`Span` s: temporal chunks by :func:`plan_spans` (a fixed size
+and stride), latent rows and columns of spatial tiles by :func:`plan_even_spans` (the fewest spans of at most
+a given size, all of one size, each overlapping its neighbours by at least the requested amount). Each
 span gets a trapezoid weight (linear ramps over its overlaps with its neighbours) and the weights are
 normalised so that, at every position, the weights of the spans covering it sum to 1: blending restored
 pieces with these weights is a cross-fade, never a hard cut, and reproduces the input exactly when all pieces
@@ -51,14 +53,9 @@ def plan_spans(length: int, size: int, overlap: int, multiple: int = 1, fit_last
     Returns:
         Spans with strictly increasing starts; their union is ``[0, length)``.
     """
-    if length < 1:
-        raise ValueError(f"length must be >= 1, got {length}")
+    _check_span_args(length, size, overlap, multiple)
     if size <= 0 or size >= length:
         return [Span(0, length)]
-    if not 0 <= overlap < size:
-        raise ValueError(f"overlap must be in [0, size={size}), got {overlap}")
-    if size % multiple or overlap % multiple:
-        raise ValueError(f"size {size} and overlap {overlap} must be multiples of {multiple}")
     stride = size - overlap
     spans = []
     start = 0
@@ -76,6 +73,66 @@ def plan_spans(length: int, size: int, overlap: int, multiple: int = 1, fit_last
     return spans
 
 
+def even_span_count(length: int, size: int, overlap: int, multiple: int = 1) -> int:
+    """The fewest spans of at most ``size`` starting on multiples of ``multiple`` that cover ``[0, length)``
+    with neighbours overlapping by at least ``overlap``: ``ceil((L - O) / (S - O))`` in units of ``multiple``
+    (``L = ceil(length / multiple)``); 1 when ``size <= 0`` or ``size >= length``."""
+    if size <= 0 or size >= length:
+        return 1
+    units, size_u, overlap_u = -(-length // multiple), size // multiple, overlap // multiple
+    return max(1, -(-(units - overlap_u) // (size_u - overlap_u)))
+
+
+def plan_even_spans(length: int, size: int, overlap: int, multiple: int = 1) -> list[Span]:
+    """Cover ``[0, length)`` with the fewest spans of at most ``size`` (:func:`even_span_count`), all of one size.
+
+    The common size is the smallest multiple of ``multiple`` with which that many spans overlapping by
+    ``overlap`` reach ``length``; the starts are spread evenly over ``[0, length - size]`` (rounded to
+    multiples), so every overlap is at least ``overlap`` and the overlaps differ by at most ``multiple``. The
+    last span is cut at ``length`` when ``length`` is not a multiple of ``multiple``. E.g. 80 columns, size
+    64, overlap 8 -> ``[0, 44), [36, 80)``.
+
+    Args:
+        length: axis length (> 0).
+        size: largest span length; a multiple of ``multiple``; ``<= 0`` or ``>= length``: one span.
+        overlap: least overlap of neighbouring spans, ``0 <= overlap < size``; a multiple of ``multiple``.
+        multiple: every start (and every span length but a cut last one) is a multiple of it.
+
+    Returns:
+        Spans with strictly increasing starts; their union is ``[0, length)``.
+    """
+    _check_span_args(length, size, overlap, multiple)
+    count = even_span_count(length, size, overlap, multiple)
+    if count == 1:
+        return [Span(0, length)]
+    common = even_span_size(length, count, overlap, multiple)
+    spread = -(-length // multiple) - common // multiple  # starts (in units) go from 0 to spread, rounded half up
+    starts = [(2 * i * spread + count - 1) // (2 * (count - 1)) * multiple for i in range(count)]
+    return [Span(start, min(start + common, length)) for start in starts]
+
+
+def even_span_size(length: int, count: int, overlap: int, multiple: int = 1) -> int:
+    """The common length of ``count`` spans of :func:`plan_even_spans`: the smallest multiple of ``multiple``
+    with which ``count`` spans overlapping by ``overlap`` reach ``length`` (``length`` itself for one span)."""
+    if count <= 1:
+        return length
+    units, overlap_u = -(-length // multiple), overlap // multiple
+    return -(-(units + (count - 1) * overlap_u) // count) * multiple
+
+
+def _check_span_args(length: int, size: int, overlap: int, multiple: int) -> None:
+    """ValueError unless ``length >= 1`` and, when ``0 < size < length``, ``0 <= overlap < size`` and both are
+    multiples of ``multiple``."""
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    if size <= 0 or size >= length:
+        return
+    if not 0 <= overlap < size:
+        raise ValueError(f"overlap must be in [0, size={size}), got {overlap}")
+    if size % multiple or overlap % multiple:
+        raise ValueError(f"size {size} and overlap {overlap} must be multiples of {multiple}")
+
+
 def ramp_weights(length: int, rise: int, fall: int) -> torch.Tensor:
     """Trapezoid weight of a span: ramps ``(i + 1) / (rise + 1)`` up over the first ``rise`` positions and down
     symmetrically over the last ``fall``, 1 in between. Two neighbours' ramps over the same ``n`` positions
@@ -88,7 +145,8 @@ def ramp_weights(length: int, rise: int, fall: int) -> torch.Tensor:
 
 
 def blend_weights(spans: list[Span]) -> list[torch.Tensor]:
-    """Normalised blend weights for spans from :func:`plan_spans` (sorted by start, covering the axis).
+    """Normalised blend weights for spans from :func:`plan_spans` or :func:`plan_even_spans` (sorted by start,
+    covering the axis).
 
     Returns:
         One ``(span.length,)`` float32 tensor per span; at every covered position the weights of all spans
@@ -114,15 +172,63 @@ class Tile:
     cols: Span
 
 
-def plan_tiles(height: int, width: int, size: int, overlap: int, multiple: int = 1) -> list[Tile]:
-    """Row-major grid of tiles of ``size x size`` overlapping by ``overlap`` (edge tiles fitted inside).
+def plan_tiles(height: int, width: int, size: int | tuple[int, int], overlap: int, multiple: int = 1,
+               even: bool = True) -> list[Tile]:
+    """Row-major grid of tiles at most ``size`` (or ``(rows, cols)``) long per axis, neighbours overlapping by at
+    least ``overlap``.
+
+    With ``even`` (the default) each axis gets the fewest tiles, all of one size (:func:`plan_even_spans`);
+    with ``even=False`` full-size tiles at a fixed stride, the last one moved back inside the frame
+    (:func:`plan_spans` with ``fit_last``), which computes more pixels whenever the axis is not a whole number
+    of strides.
 
     Returns:
-        Tiles covering ``[0, height) x [0, width)``; see :func:`plan_spans` for the arguments.
+        Tiles covering ``[0, height) x [0, width)``; see :func:`plan_even_spans` for the arguments.
     """
-    rows = plan_spans(height, size, overlap, multiple, fit_last=True)
-    cols = plan_spans(width, size, overlap, multiple, fit_last=True)
+    row_size, col_size = (size, size) if isinstance(size, int) else size
+    if even:
+        rows = plan_even_spans(height, row_size, overlap, multiple)
+        cols = plan_even_spans(width, col_size, overlap, multiple)
+    else:
+        rows = plan_spans(height, row_size, overlap, multiple, fit_last=True)
+        cols = plan_spans(width, col_size, overlap, multiple, fit_last=True)
     return [Tile(r, c) for r in rows for c in cols]
+
+
+def _axis_options(length: int, overlap: int, multiple: int, min_size: int) -> list[tuple[int, int, int]]:
+    """``(size cap, span length, covered total)`` of the even plans of an axis with 1, 2, ... spans down to
+    spans of ``min_size`` (one span, the whole axis, when ``length <= min_size``)."""
+    options = []
+    for count in range(1, even_span_count(length, min_size, overlap, multiple) + 1):
+        cap = even_span_size(length, count, overlap, multiple)
+        spans = plan_even_spans(length, cap, overlap, multiple)
+        options.append((cap, max(s.length for s in spans), sum(s.length for s in spans)))
+    return options
+
+
+def fit_tile_sizes(height: int, width: int, max_area: int, overlap: int, multiple: int = 1,
+                   min_size: int = 1) -> tuple[int, int]:
+    """``(rows, cols)`` tile sizes for :func:`plan_tiles`: the even grid that computes the fewest pixels among
+    those whose largest tile has at most ``max_area`` pixels and whose tiles are at least ``min_size`` long
+    (or the whole axis). ``(height, width)`` (no tiling) when the frame fits; the grid of the smallest tiles
+    when nothing fits.
+
+    Args:
+        height, width: the axis lengths (> 0), e.g. of the latent frame.
+        max_area: pixels one tile may have.
+        overlap: least overlap of neighbouring tiles; ``min_size > overlap``; both multiples of ``multiple``.
+        multiple: tile starts are multiples of it.
+        min_size: the shortest tile side to consider.
+    """
+    if min_size <= overlap:
+        raise ValueError(f"min_size {min_size} must be larger than the overlap {overlap}")
+    rows, cols = (_axis_options(n, overlap, multiple, min_size) for n in (height, width))
+    grids = [(r, c) for r in rows for c in cols]
+    fitting = [(r[2] * c[2], r, c) for r, c in grids if r[1] * c[1] <= max_area]
+    if not fitting:
+        return rows[-1][0], cols[-1][0]
+    _, row, col = min(fitting)
+    return row[0], col[0]
 
 
 def tile_weights(tiles: list[Tile], factor: int = 1) -> list[torch.Tensor]:

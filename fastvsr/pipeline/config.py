@@ -10,6 +10,8 @@ from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.precision import Precision
 
 DEFAULT_OVERLAP = 8  # frames / latent pixels shared by neighbouring chunks / tiles, when the size allows
+AUTO_TILE = "auto"  # InferConfig.tile: tile only when the chunk does not fit the memory budget
+AUTO_MIN_TILE = 16  # latent pixels: the shortest side automatic tiles get (at least 4 x tile_overlap)
 
 
 @dataclass
@@ -29,9 +31,14 @@ class InferConfig:
             the whole video as one chunk (the papers' protocol; memory grows with the length).
         chunk_overlap: frames shared by neighbouring chunks, cross-faded linearly; ``None`` (the default) picks
             ``min(8, chunk_frames // 4)``, so any ``chunk_frames`` works alone.
-        tile: latent tile size (0 = no spatial tiling); a multiple of the model's latent multiple.
-        tile_overlap: latent overlap of neighbouring tiles, feathered in output pixels; ``None`` (the default)
-            picks ``min(8, tile // 4)``.
+        tile: ``auto`` (the default): no spatial tiling when the chunk fits the memory budget, else the even
+            tile grid that computes the fewest pixels and fits it (``fastvsr.pipeline.memory``); an int: the
+            largest latent tile side, each axis cut into the fewest equal tiles (0 = no spatial tiling); a
+            multiple of the model's latent multiple.
+        tile_overlap: least latent overlap of neighbouring tiles, feathered in output pixels; ``None`` (the
+            default) picks ``min(8, tile // 4)``, 8 with ``tile: auto``.
+        memory_budget_gb: memory one chunk may use with ``tile: auto``, in GB (1e9 bytes); 0 (the default)
+            takes 60 % of the memory available on the device when the chunk starts.
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -62,8 +69,9 @@ class InferConfig:
     steps: int | None = None
     chunk_frames: int = 33
     chunk_overlap: int | None = None
-    tile: int = 64
+    tile: int | str = AUTO_TILE
     tile_overlap: int | None = None
+    memory_budget_gb: float = 0.0
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"
@@ -81,8 +89,12 @@ class InferConfig:
     def __post_init__(self) -> None:
         if self.chunk_overlap is None:
             self.chunk_overlap = min(DEFAULT_OVERLAP, self.chunk_frames // 4)
+        if isinstance(self.tile, str) and self.tile.strip().isdigit():
+            self.tile = int(self.tile)
+        require(self.tile == AUTO_TILE or isinstance(self.tile, int),
+                f"tile must be auto or a latent tile size >= 0 (0 = no tiling), got '{self.tile}'")
         if self.tile_overlap is None:
-            self.tile_overlap = min(DEFAULT_OVERLAP, self.tile // 4)
+            self.tile_overlap = DEFAULT_OVERLAP if self.tile == AUTO_TILE else min(DEFAULT_OVERLAP, self.tile // 4)
         require(self.scale >= 1, f"scale must be >= 1, got {self.scale}")
         require(self.resolution >= 0, f"resolution must be >= 0 (0: input x scale), got {self.resolution}")
         require(self.max_resolution >= 0, f"max_resolution must be >= 0 (0: no limit), got {self.max_resolution}")
@@ -91,9 +103,12 @@ class InferConfig:
         require(0 <= self.chunk_overlap < max(self.chunk_frames, 1),
                 f"chunk_overlap must be in [0, chunk_frames={self.chunk_frames}), got {self.chunk_overlap}")
         require(self.lr_multiple >= 1, f"lr_multiple must be >= 1, got {self.lr_multiple}")
-        require(self.tile >= 0, f"tile must be >= 0 (0 = no tiling), got {self.tile}")
-        require(self.tile == 0 or 0 <= self.tile_overlap < self.tile,
+        require(self.tile == AUTO_TILE or self.tile >= 0,
+                f"tile must be auto or >= 0 (0 = no tiling), got {self.tile}")
+        require(self.tile_overlap >= 0 and (self.tile in (0, AUTO_TILE) or self.tile_overlap < self.tile),
                 f"tile_overlap must be in [0, tile={self.tile}), got {self.tile_overlap}")
+        require(self.memory_budget_gb >= 0, f"memory_budget_gb must be >= 0 (0: a share of what is available), "
+                f"got {self.memory_budget_gb}")
         require(not self.chain_first_frame or self.chunk_overlap >= 1,
                 "chain_first_frame needs chunk_overlap >= 1 (the next chunk's first frame must be restored already)")
         require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")

@@ -3,7 +3,9 @@
 Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping by ``chunk_overlap``)::
 
     lr (C, T, H, W) --model.prepare_input(lr, scale): upscale x model.input_upscale(scale), pad to
-      model.pixel_multiple / k*frame_multiple+1--> latent tiles (tile x tile, overlap tile_overlap)
+      model.pixel_multiple / k*frame_multiple+1--> latent tiles (tile: auto = whole frame when the chunk
+      fits the memory budget, else the cheapest even grid that fits; an int = the fewest even tiles of at most
+      tile x tile; overlap >= tile_overlap)
       --per tile: model.encode -> model.restore(steps, context) -> model.decode--> feathered blend in output
       pixels (tile geometry x model.decoder_factor) --model.unpad_output--> (C, T, H*scale, W*scale)
       --optional colour fix against bilinear(lr)--> linear cross-fade with the neighbouring chunks
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -29,9 +32,15 @@ from fastvsr.models.bundle import RestoreContext
 from fastvsr.ops.color_fix import ColorFix, color_fix
 from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
 from fastvsr.ops.resize import resize_video
-from fastvsr.ops.tiling import blend_weights, plan_spans, plan_tiles, tile_weights
-from fastvsr.pipeline.config import InferConfig
+from fastvsr.ops.tiling import Tile, blend_weights, fit_tile_sizes, plan_spans, plan_tiles, tile_weights
+from fastvsr.pipeline.config import AUTO_MIN_TILE, AUTO_TILE, InferConfig
 from fastvsr.pipeline.device import resolve_device, resolve_dtype
+from fastvsr.pipeline.memory import (
+    keep_freed_memory,
+    max_tile_pixels,
+    memory_budget_bytes,
+    widest_activation_per_pixel,
+)
 from fastvsr.pipeline.streaming import TemporalBlender, rechunk
 
 
@@ -40,13 +49,65 @@ def check_tiles(model: nn.Module, cfg: InferConfig) -> None:
     f_enc, f_dec, lm = model.encoder_factor, model.decoder_factor, model.latent_multiple
     if f_dec % f_enc:
         raise ConfigError(f"decoder factor {f_dec} is not a multiple of encoder factor {f_enc}")
-    if cfg.tile % lm or cfg.tile_overlap % lm:
+    if (cfg.tile != AUTO_TILE and cfg.tile % lm) or cfg.tile_overlap % lm:
         raise ConfigError(f"tile {cfg.tile} and tile_overlap {cfg.tile_overlap} must be multiples of this model's "
                           f"latent multiple {lm}")
 
 
+def auto_tile_sizes(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> tuple[int, int]:
+    """Latent ``(rows, cols)`` tile sizes for ``tile: auto``: the whole latent frame when the chunk fits the
+    memory budget (:mod:`fastvsr.pipeline.memory`), else the even grid computing the fewest pixels whose
+    largest tile fits, with tiles no shorter than ``max(AUTO_MIN_TILE, 4 * tile_overlap)``.
+
+    Args:
+        model: a model (the VSRModel contract).
+        x: the chunk's encoder input ``(B, 3, T, H, W)`` in ``[0, 1]``, ``cfg.dtype``, on the model's device.
+        cfg: inference settings (``tile_overlap``, ``memory_budget_gb``).
+    """
+    f_enc, f_dec, lm = model.encoder_factor, model.decoder_factor, model.latent_multiple
+    widest, output_bytes = chunk_footprint(model, x, cfg)
+    max_pixels = max_tile_pixels(memory_budget_bytes(cfg, x.device), widest, output_bytes)
+    min_size = -(-max(AUTO_MIN_TILE, 4 * cfg.tile_overlap, cfg.tile_overlap + lm) // lm) * lm
+    return fit_tile_sizes(x.shape[-2] // f_enc, x.shape[-1] // f_enc, max_pixels // f_dec**2, cfg.tile_overlap, lm,
+                          min_size)
+
+
+def chunk_footprint(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> tuple[float, int]:
+    """``(widest, output)`` of a chunk's encoder input ``x`` ``(B, 3, T, H, W)``: bytes per output pixel of
+    the widest activation of its restoration (:func:`fastvsr.pipeline.memory.widest_activation_per_pixel`)
+    and bytes of its float32 output; :func:`fastvsr.pipeline.memory.chunk_bytes` turns them into an
+    estimate of the chunk's memory."""
+    f_enc, f_dec, lm = model.encoder_factor, model.decoder_factor, model.latent_multiple
+    b, _, t, h, w = x.shape
+    probe = -(-2 // lm) * lm * f_enc  # encoder pixels of the smallest latent multiple >= 2
+    widest = widest_activation_per_pixel(model, x, probe, partial(_restore_piece, model, cfg=cfg, eager=True))
+    return widest, b * 3 * t * (h // f_enc * f_dec) * (w // f_enc * f_dec) * 4
+
+
+def plan_clip_tiles(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> list[Tile]:
+    """The latent tiles of a chunk's encoder input ``x`` ``(B, 3, T, H, W)``: ``cfg.tile`` (0: one tile; an
+    int: even tiles of at most that size; ``auto``: :func:`auto_tile_sizes`) overlapping by at least
+    ``cfg.tile_overlap``, on the model's latent multiple."""
+    f_enc = model.encoder_factor
+    size = auto_tile_sizes(model, x, cfg) if cfg.tile == AUTO_TILE else cfg.tile
+    return plan_tiles(x.shape[-2] // f_enc, x.shape[-1] // f_enc, size, cfg.tile_overlap, model.latent_multiple)
+
+
+def _restore_piece(model: nn.Module, piece: torch.Tensor, cfg: InferConfig, context: RestoreContext | None = None,
+                   eager: bool = False) -> torch.Tensor:
+    """``model.decode(model.restore(model.encode(piece)))`` of an encoder input piece ``(B, 3, T, h, w)`` in
+    ``[0, 1]`` -> ``(B, 3, T, h', w')`` in ``[0, 1]``; ``eager`` bypasses ``torch.compile`` d methods."""
+    names = ("encode", "restore", "decode")
+    if eager:  # the class's own methods, not the torch.compile d instance attributes of cfg.compile
+        encode, restore, decode = (partial(getattr(type(model), name), model) for name in names)
+    else:
+        encode, restore, decode = (getattr(model, name) for name in names)
+    z = encode(piece, sample=cfg.sample_posterior)  # posterior noise: torch seeded with cfg.seed
+    return decode(restore(z, cfg.steps, context or RestoreContext()))
+
+
 def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
-                 first_frame: torch.Tensor | None = None) -> torch.Tensor:
+                 first_frame: torch.Tensor | None = None, tiles: list[Tile] | None = None) -> torch.Tensor:
     """Restore one temporal chunk, tiled in latent space.
 
     Args:
@@ -55,11 +116,13 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
         cfg: inference settings (tiles, steps, dtype, device).
         first_frame: optional ``(B, 3, 1, H * scale, W * scale)`` restored frame 0 in ``[0, 1]`` (models that
             ``condition_on_first_frame``): each tile is restored given its encoded latent as ``z_first``.
+        tiles: latent tiles of the padded encoder input (default: :func:`plan_clip_tiles` of ``cfg``).
 
     Returns:
         ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``cfg.device``, colour-fixed
         against the bilinearly upsampled ``lr`` when ``cfg.color_fix`` asks for it.
     """
+    keep_freed_memory()
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
     lr = lr.to(device=device, dtype=torch.float32)
@@ -70,16 +133,14 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
     b, _, t, h, w = x.shape
     f_enc, f_dec = model.encoder_factor, model.decoder_factor
-    tiles = plan_tiles(h // f_enc, w // f_enc, cfg.tile, cfg.tile_overlap, model.latent_multiple)
+    tiles = tiles if tiles is not None else plan_clip_tiles(model, x, cfg)
     out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
             piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
-            piece = x[..., piece_rows, piece_cols]
             context = RestoreContext(
                 z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)))
-            z = model.encode(piece, sample=cfg.sample_posterior)  # posterior noise: torch seeded with cfg.seed
-            restored = model.decode(model.restore(z, cfg.steps, context))
+            restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
             )
