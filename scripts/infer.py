@@ -34,7 +34,7 @@ FLAG_FIELDS = {
     "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap", "tile": "tile", "tile_overlap": "tile_overlap",
     "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
-    "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt",
+    "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt", "prompt_embeds": "prompt_embeds",
 }
 
 
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--skip-existing", action="store_true", help="batch: skip inputs whose output exists "
                         "(re-run to resume)")
+    parser.add_argument("--prompt-embeds", help="text condition of a model that takes one (TurboVSR's LTX-Video DiT): a "
+                        "safetensors file with prompt_embeds (1, L, C), or a folder of <clip name>.safetensors")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     defaults = InferConfig()
     show_defaults(parser, {flag: getattr(defaults, field) for flag, field in FLAG_FIELDS.items()})

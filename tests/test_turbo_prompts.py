@@ -91,3 +91,29 @@ def test_dataset_items_carry_their_source_s_prompt(sample_clip, tmp_path):
     save_file({"prompt_embeds": embeds}, str(folder / "bbb_320x180_17f.safetensors"))
     item = VideoSRDataset(cfg)[0]
     assert torch.equal(item["prompt_embeds"], embeds[0]) and item["gt"].shape == (3, 3, 32, 32)
+
+
+def test_infer_conditions_each_clip_on_its_prompt_file(ltx, repo_root, tmp_path, capsys, script):
+    from fastvsr.data.video import read_video, write_video
+
+    cfg = load_config(ModelConfig, [repo_root / "configs/models/turbovsr_paper_ltx.yaml"],
+                      [f"vae.pretrained={ltx['vae']}", f"denoiser.pretrained={ltx['transformer']}", "sampler.steps=1"])
+    torch.manual_seed(0)
+    model_dir = build_model(cfg).save_pretrained(tmp_path / "model")
+    clip = write_video(tmp_path / "clip.mp4", torch.rand(3, 9, 64, 64), fps=8)
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    save_file({"prompt_embeds": torch.randn(1, 3, CAPTION) * 3}, str(prompts / "clip.safetensors"))
+    infer = script("infer")
+    common = ["--input", str(clip), "--model", str(model_dir), "--scale", "1", "--quiet", "--codec", "ffv1",
+              "--output"]
+    assert infer.main([*common, str(tmp_path / "plain.mkv")]) == 0
+    assert infer.main([*common, str(tmp_path / "captioned.mkv"), "--prompt-embeds", str(prompts)]) == 0
+    plain, captioned = (read_video(tmp_path / name)[0] for name in ("plain.mkv", "captioned.mkv"))
+    assert plain.shape == captioned.shape == (3, 9, 64, 64)
+    assert (plain - captioned).abs().max() > 1 / 255  # the caption embedding changed the restoration
+    (prompts / "clip.safetensors").rename(prompts / "other.safetensors")
+    from tests.cli_helpers import one_line_error
+
+    err = one_line_error(infer.main, [*common, str(tmp_path / "x.mkv"), "--prompt-embeds", str(prompts)], capsys)
+    assert "no embedding for clip.mp4" in err and not (tmp_path / "x.mkv").exists()

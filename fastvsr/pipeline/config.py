@@ -57,6 +57,9 @@ class InferConfig:
             (.mov / .mkv).
         pix_fmt: pixel format of video outputs: ``yuv420p``, ``yuv444p`` or 10-bit ``yuv420p10le``,
             ``yuv422p10le``, ``yuv444p10le`` (prores: the 10-bit 4:2:2 / 4:4:4 ones).
+        prompt_embeds: a text condition for models whose denoiser cross-attends to text (TurboVSR's LTX-Video
+            DiT): a safetensors file with ``prompt_embeds`` ``(1, L, C)`` for every clip, or a folder of
+            ``<clip name>.safetensors`` (one per input of a batch); empty: the model's cached prompt.
         chain_first_frame: models that condition on the first frame (TurboVSR) only: restore each chunk given
             the clean latent of its first frame,
             encoded from the previous chunk's restored frame at that position (with ``chunk_overlap: 1`` that
@@ -84,6 +87,7 @@ class InferConfig:
     lossless: bool = False
     codec: str = "h264"
     pix_fmt: str = "yuv420p"
+    prompt_embeds: str = ""
     chain_first_frame: bool = False
 
     def __post_init__(self) -> None:

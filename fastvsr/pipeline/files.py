@@ -22,6 +22,7 @@ from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import compare_figure, side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
+from fastvsr.pipeline.prompts import with_clip_prompt
 from fastvsr.pipeline.upscale import upscale_stream
 from fastvsr.pipeline.workers import Workers
 
@@ -99,6 +100,7 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
     The compare video (``plan.extras[0]`` for a video) carries the input's audio and subtitles like the output;
     the compare picture is :func:`fastvsr.pipeline.compare.compare_figure` of the middle frame."""
     info, extras, source, target = plan.info, plan.extras, plan.source, plan.target
+    cfg = with_clip_prompt(cfg, source)
     labels = (f"bicubic x{cfg.scale}", f"{getattr(model, 'kind', 'restored')} x{cfg.scale}")
     middle, compare_pair = info.num_frames // 2, None
     blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
@@ -133,7 +135,7 @@ def write_outputs_split(plan: OutputPlan, model: nn.Module, cfg: InferConfig, wo
     """
     if plan.extras:
         raise ConfigError("--compare needs the whole video on one process; run it without accelerate launch")
-    info = plan.info
+    info, cfg = plan.info, with_clip_prompt(cfg, plan.source)
     with ExitStack() as stack:
         scratch = stack.enter_context(scratch_folder(plan.target)) if workers.main else None
         scratch = Path(workers.broadcast(str(scratch)))

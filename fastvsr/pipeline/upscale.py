@@ -41,6 +41,7 @@ from fastvsr.pipeline.memory import (
     memory_budget_bytes,
     widest_activation_per_pixel,
 )
+from fastvsr.pipeline.prompts import load_prompt
 from fastvsr.pipeline.streaming import TemporalBlender, rechunk
 
 
@@ -113,7 +114,8 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     Args:
         model: a model (the VSRModel contract) on ``cfg.device`` in ``cfg.dtype``.
         lr: ``(B, 3, T, H, W)`` float in ``[0, 1]`` (any device); ``H * model.input_upscale(scale)`` whole.
-        cfg: inference settings (tiles, steps, dtype, device).
+        cfg: inference settings (tiles, steps, dtype, device; ``prompt_embeds``: a text-condition file,
+            :mod:`fastvsr.pipeline.prompts`).
         first_frame: optional ``(B, 3, 1, H * scale, W * scale)`` restored frame 0 in ``[0, 1]`` (models that
             ``condition_on_first_frame``): each tile is restored given its encoded latent as ``z_first``.
         tiles: latent tiles of the padded encoder input (default: :func:`plan_clip_tiles` of ``cfg``).
@@ -134,12 +136,14 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     b, _, t, h, w = x.shape
     f_enc, f_dec = model.encoder_factor, model.decoder_factor
     tiles = tiles if tiles is not None else plan_clip_tiles(model, x, cfg)
+    prompt = load_prompt(cfg.prompt_embeds).to(device) if cfg.prompt_embeds else None
     out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
             piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
             context = RestoreContext(
-                z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)))
+                z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)),
+                prompt_embeds=prompt)
             restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
             out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                 restored.float() * weight.to(device)
