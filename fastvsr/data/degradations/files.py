@@ -80,8 +80,9 @@ def degrade_file(input_path: str | Path, output_path: str | Path, cfg: Degradati
     params = sample_degradation(np.random.default_rng(seed), cfg, info.num_frames, (h, w)) if realworld else None
     wanted = set(np.linspace(0, info.num_frames - 1, min(PREVIEW_FRAMES, info.num_frames)).round().astype(int))
     hr_preview, lr_preview = [], []
-    audio = source if info.has_audio else None
-    with VideoWriter(out, info.fps, audio_from=audio, overwrite=overwrite, inputs=(source,)) as writer:
+    streams = None if info.is_image_sequence else source  # audio and subtitles carried as infer.py does
+    with VideoWriter(out, info.fps, source=info, streams_from=streams, overwrite=overwrite,
+                     inputs=(source,)) as writer:
         bar = tqdm(total=info.num_frames, desc="degrading", unit="frame", disable=not progress)
         for start, chunk in iter_video_chunks(source, chunk_frames):
             frames = rearrange(chunk[:, :, :h, :w], "c t h w -> t c h w")
