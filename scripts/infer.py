@@ -32,6 +32,7 @@ from fastvsr.pipeline.config import InferConfig, Precision
 FLAG_FIELDS = {
     "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps",
     "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap", "tile": "tile", "tile_overlap": "tile_overlap",
+    "memory_budget": "memory_budget_gb",
     "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
     "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt", "prompt_embeds": "prompt_embeds",
@@ -59,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="frames shared by neighbouring chunks (default: min(8, chunk // 4))")
     parser.add_argument("--tile", help="auto (tile only when the chunk does not fit the memory budget), or the "
                         "largest latent tile side (0 = no tiling)")
+    parser.add_argument("--memory-budget", type=float, help="GB one chunk may use with --tile auto (0: 60%% of the "
+                        "available memory)")
     parser.add_argument("--tile-overlap", type=int,
                         help="latent overlap of neighbouring tiles (default: 8; min(8, tile // 4) for an int tile)")
     parser.add_argument("--color-fix", choices=[c.value for c in ColorFix], help="colour correction")

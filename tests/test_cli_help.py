@@ -56,10 +56,10 @@ def test_help_answers_without_importing_torch(repo_root):
 def test_print_config_shows_every_key_resolved(script, capsys, repo_root, monkeypatch):
     monkeypatch.chdir(repo_root)
     assert script("infer").main(["--input", "x.mp4", "--config", "configs/infer/low_memory.yaml", "--tile", "32",
-                                 "seed=5", "--print-config"]) == 0
+                                 "--memory-budget", "1.5", "seed=5", "--print-config"]) == 0
     printed = yaml.safe_load(capsys.readouterr().out)
     assert set(printed) == set(schema_keys(InferConfig))
-    assert printed["tile"] == 32 and printed["seed"] == 5 and printed["chunk_overlap"] == 4  # the YAML's
+    assert printed["tile"] == 32 and printed["seed"] == 5 and printed["memory_budget_gb"] == 1.5 and printed["chunk_overlap"] == 4  # the YAML's
 
 
 def test_print_config_of_a_training_script_nests_the_model(script, capsys, repo_root, monkeypatch):
