@@ -27,6 +27,7 @@ from fastvsr.data.frames import list_frame_files
 from fastvsr.data.info import VideoInfo
 from fastvsr.data.video import planes_to_float, probe_video, read_video, read_video_planes
 from fastvsr.errors import InputError
+from fastvsr.prompt_file import read_prompt_embeds
 
 
 def find_sources(paths: list[str], image_folders: list[str] = ()) -> list[Path]:
@@ -113,10 +114,7 @@ def source_prompt(folder: str | Path, source: VideoInfo) -> torch.Tensor:
     path = Path(folder) / f"{clip_name(source.path)}.safetensors"
     if not path.is_file():
         raise InputError(f"no prompt embedding for training source {source.path.name}: {path} does not exist")
-    embeds = load_file(str(path)).get("prompt_embeds")
-    if embeds is None or embeds.ndim != 3 or embeds.shape[0] != 1:
-        raise InputError(f"{path} must hold 'prompt_embeds' of shape (1, L, C)")
-    return embeds[0]
+    return read_prompt_embeds(path)[0]
 
 
 def cache_file(cache_dir: str | Path, epoch: int, index: int) -> Path:

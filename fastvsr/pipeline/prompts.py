@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from fastvsr.data.clips import clip_name
 from fastvsr.errors import InputError
 from fastvsr.pipeline.config import InferConfig
+from fastvsr.prompt_file import read_prompt_embeds
 
 
 def with_clip_prompt(cfg: InferConfig, source: Path) -> InferConfig:
@@ -44,7 +44,4 @@ def load_prompt(path: str) -> torch.Tensor:
     Raises:
         InputError: the file holds no ``(1, L, C)`` ``prompt_embeds``.
     """
-    embeds = load_file(path).get("prompt_embeds")
-    if embeds is None or embeds.ndim != 3 or embeds.shape[0] != 1:
-        raise InputError(f"{path} must hold 'prompt_embeds' of shape (1, L, C)")
-    return embeds
+    return read_prompt_embeds(path)

@@ -40,6 +40,7 @@ from fastvsr.errors import ConfigError, WeightsMissingError
 from fastvsr.models.denoisers.embeddings import SINUSOIDAL_CHANNELS, embed_step_size, step_size_embedding
 from fastvsr.models.denoisers.transformer import PROMPT_FILE, TransformerDenoiser
 from fastvsr.models.local_files import require_weights, stored_dtype
+from fastvsr.prompt_file import read_prompt_embeds
 
 STEP_FILE = "step_embedding.safetensors"
 
@@ -155,7 +156,7 @@ class LTXDiTDenoiser(TransformerDenoiser):
                               "denoiser.ltx.prompt_embeds=FILE (a safetensors file with 'prompt_embeds')")
         if not Path(prompt_path).is_file():
             raise WeightsMissingError(f"prompt embedding file {prompt_path} does not exist")
-        prompt = load_file(str(prompt_path))["prompt_embeds"]
+        prompt = read_prompt_embeds(prompt_path)
         transformer = LTXVideoTransformer3DModel.from_pretrained(
             folder, torch_dtype=torch_dtype or stored_dtype(folder), local_files_only=True)
         have, want = transformer.config.in_channels, latent_channels + cond_channels

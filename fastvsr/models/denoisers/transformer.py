@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from fastvsr.errors import ConfigError
 from fastvsr.models.local_files import require_weights, stored_dtype
+from fastvsr.prompt_file import PROMPT_KEY, read_prompt_embeds
 
 PROMPT_FILE = "prompt_embeds.safetensors"
 
@@ -58,7 +59,7 @@ class TransformerDenoiser(nn.Module):
     def save_pretrained(self, folder: str | Path) -> None:
         """Write the transformer folder (its dtype kept, sharded as diffusers does) plus the prompt file."""
         self.transformer.save_pretrained(folder)
-        save_file({"prompt_embeds": self.prompt_embeds.detach().cpu().contiguous()}, str(Path(folder) / PROMPT_FILE))
+        save_file({PROMPT_KEY: self.prompt_embeds.detach().cpu().contiguous()}, str(Path(folder) / PROMPT_FILE))
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, torch_dtype: torch.dtype | None = None) -> Self:
@@ -67,4 +68,4 @@ class TransformerDenoiser(nn.Module):
         folder = require_weights(folder, PROMPT_FILE)
         transformer = cls.transformer_class.from_pretrained(folder, torch_dtype=torch_dtype or stored_dtype(folder),
                                                             local_files_only=True)
-        return cls(transformer, load_file(str(folder / PROMPT_FILE))["prompt_embeds"])
+        return cls(transformer, read_prompt_embeds(folder / PROMPT_FILE))
