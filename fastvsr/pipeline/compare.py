@@ -33,8 +33,7 @@ def side_by_side(lr: torch.Tensor, sr: torch.Tensor, labels: tuple[str, str] = (
     Returns:
         ``(3, T, H', 2 * W')`` float in ``[0, 1]``.
     """
-    bicubic = resize_video(lr[None].float(), tuple(sr.shape[-2:]), mode="bicubic")[0]
-    both = torch.cat([bicubic, sr.float()], dim=-1)
+    both = torch.cat([_bicubic_like(lr, sr), sr.float()], dim=-1)
     return _caption(both, [(0, labels[0]), (sr.shape[-1], labels[1])])
 
 
@@ -53,7 +52,7 @@ def compare_figure(lr: torch.Tensor, sr: torch.Tensor, labels: tuple[str, str] =
     Returns:
         ``(3, 1, H' + crop_row, 2 * W')`` float in ``[0, 1]`` (the crop row is ``W' / NUM_CROPS`` high).
     """
-    bicubic = resize_video(lr[None].float(), tuple(sr.shape[-2:]), mode="bicubic")[0]
+    bicubic = _bicubic_like(lr, sr)
     sr = sr.float()
     height, width = sr.shape[-2:]
     side = max(min(height, width) // 4, 1)
@@ -73,6 +72,11 @@ def compare_figure(lr: torch.Tensor, sr: torch.Tensor, labels: tuple[str, str] =
     crop_row = torch.cat(tiles, dim=-1)
     crop_row = F.pad(crop_row, (0, 2 * width - crop_row.shape[-1]))
     return torch.cat([top_row, crop_row], dim=-2)
+
+
+def _bicubic_like(lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+    """``lr`` ``(3, T, H, W)`` upscaled bicubically to ``sr``'s size, float32 in ``[0, 1]``."""
+    return resize_video(lr[None].float(), tuple(sr.shape[-2:]), mode="bicubic")[0]
 
 
 def detailed_squares(frame: torch.Tensor, side: int, count: int) -> list[tuple[int, int]]:
