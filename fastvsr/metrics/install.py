@@ -30,7 +30,6 @@ HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,})\.[^.]+$")
 # URL (clip/clip.py's _MODELS; pyiqa/archs/clip_model.py holds the same URL and checks the file against it)
 FULL_SHA256 = {"RN50.pt": "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762"}
 NIQE_KEYS = ("mu_prisparam", "cov_prisparam")
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -65,12 +64,9 @@ KNOWN_FILES = known_files()
 
 
 def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes, in lowercase hex (read in 1 MiB chunks)."""
-    digest = hashlib.sha256()
+    """The SHA-256 of a file's bytes, in lowercase hex."""
     with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def check_niqe_params(path: Path) -> None:
