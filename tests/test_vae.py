@@ -176,3 +176,38 @@ def test_causal_conv_cpu_inference_path_matches_conv3d(c_in, c_out, stride):
     reference = torch.nn.Conv3d.forward(conv, torch.cat([x[:, :, :1], x[:, :, :1], x], dim=2))
     assert fast.shape == reference.shape == (1, c_out, 4, 12 // stride, 10 // stride)
     assert torch.allclose(fast, reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_frame_batches_match_the_whole_clip_and_stream_only_in_inference(batch):
+    """Encoding / decoding ``batch`` frames at a time (the causal padding carried between batches) equals
+    one pass over the whole clip, for the VAE and the f16 decoder built from it; with autograd on (training)
+    the clip runs whole."""
+    from fastvsr.models.f16_decoder import F16Decoder
+    from fastvsr.models.vae.autoencoder import set_frame_batch
+
+    torch.manual_seed(0)
+    vae = SpatioTemporalVAE(block_out_channels=(4, 8, 8, 8), latent_channels=48, temporal_factor=1,
+                            norm_num_groups=2, shortcut=True, norm_type="none", act_fn="relu",
+                            upsample_mode="pixel_shuffle").eval()
+    for p in vae.parameters():  # the shortcut starts the heads at zero: give them weights
+        p.data.normal_(0, 0.1)
+    f16 = F16Decoder.from_f8(vae).eval()
+    video = torch.rand(1, 3, 7, 16, 24)
+    set_frame_batch(vae, 0)
+    set_frame_batch(f16, 0)
+    with torch.no_grad():
+        z, out8, out16 = vae.encode(video), vae.decode(vae.encode(video)), f16.decode(vae.encode(video))
+    set_frame_batch(vae, batch)
+    set_frame_batch(f16, batch)
+    with torch.no_grad():
+        assert len(vae.encoder.frame_batches(7)) == -(-7 // batch)
+        torch.testing.assert_close(vae.encode(video), z, atol=1e-5, rtol=0)
+        torch.testing.assert_close(vae.decode(z), out8, atol=1e-5, rtol=0)
+        torch.testing.assert_close(f16.decode(z), out16, atol=1e-5, rtol=0)
+    assert all(conv.past is None for conv in vae.modules() if hasattr(conv, "past"))  # nothing carried over
+    assert vae.encoder.frame_batches(7) == [slice(0, 7)]  # autograd on (training): whole clips
+    with torch.no_grad():
+        assert tiny_vae(8, 4).encoder.frame_batches(9) == [slice(0, 9)]  # temporal compression: whole clips
+    with pytest.raises(ValueError, match="frame_batch must be >= 0"):
+        set_frame_batch(vae, -1)

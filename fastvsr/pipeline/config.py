@@ -39,6 +39,10 @@ class InferConfig:
             default) picks ``min(8, tile // 4)``, 8 with ``tile: auto``.
         memory_budget_gb: memory one chunk may use with ``tile: auto``, in GB (1e9 bytes); 0 (the default)
             takes 60 % of the memory available on the device when the chunk starts.
+        frame_batch: frames the causal VAE encodes and decodes at a time, carrying its causal padding from
+            batch to batch (the same output as whole chunks, with activations for this many frames); 0: the
+            whole chunk at once. VAEs with temporal compression keep their own schedule (CogVideoX: 2 latent
+            frames at a time).
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -75,6 +79,7 @@ class InferConfig:
     tile: int | str = AUTO_TILE
     tile_overlap: int | None = None
     memory_budget_gb: float = 0.0
+    frame_batch: int = 4
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"
@@ -115,6 +120,7 @@ class InferConfig:
                 f"got {self.memory_budget_gb}")
         require(not self.chain_first_frame or self.chunk_overlap >= 1,
                 "chain_first_frame needs chunk_overlap >= 1 (the next chunk's first frame must be restored already)")
+        require(self.frame_batch >= 0, f"frame_batch must be >= 0 (0: whole chunks), got {self.frame_batch}")
         require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")
         require(0 <= self.crf <= 51, f"crf must be in [0, 51], got {self.crf}")
         problem = codec_problem(self.codec, self.pix_fmt, self.lossless)

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from fastvsr.errors import ConfigError
+from fastvsr.models.vae.autoencoder import set_frame_batch
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.precision import Precision, torch_dtype
 
@@ -28,12 +29,14 @@ def resolve_dtype(precision: Precision | str, device: torch.device | str = "cpu"
 def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     """Put a model in inference state on ``cfg.device`` in ``cfg.dtype`` (in place; returns it).
 
-    With ``cfg.compile`` the model's ``encode``, ``restore`` and ``decode`` methods are replaced by
+    The model's causal VAE coders encode and decode ``cfg.frame_batch`` frames at a time. With
+    ``cfg.compile`` the model's ``encode``, ``restore`` and ``decode`` methods are replaced by
     ``torch.compile`` d versions (dynamic shapes, since tiles at the edges differ in size).
     """
     model.eval().requires_grad_(False)
     device = resolve_device(cfg.device)
     model.to(device=device, dtype=resolve_dtype(cfg.dtype, device))
+    set_frame_batch(model, cfg.frame_batch)
     if cfg.compile:
         for name in ("encode", "restore", "decode"):
             setattr(model, name, torch.compile(getattr(model, name), dynamic=True))

@@ -7,6 +7,11 @@ Every conv pads only past frames and every norm is per frame, so the whole model
 ``shortcut=True`` adds the parameter-free pixel <-> latent path of :mod:`fastvsr.models.vae.shortcut`
 (temporal factor 1 only). ``norm_type``, ``act_fn`` and ``upsample_mode`` pick the block design
 (:class:`~fastvsr.models.vae.blocks.BlockStyle`; the encoder has no upsampler and ignores ``upsample_mode``).
+
+Without temporal compression, inference (autograd off) encodes and decodes a clip ``frame_batch`` frames at
+a time (:func:`~fastvsr.models.vae.causal_conv.causal_stream`): the same output, with activations for one
+batch of frames instead of the whole clip. Training keeps whole clips (gradient checkpointing recomputes
+blocks, which must not see a carried frame state).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
 from fastvsr.models.vae.blocks import BlockStyle, Downsample3D, Upsample3D, res_stack
-from fastvsr.models.vae.causal_conv import CausalConv3d
+from fastvsr.models.vae.causal_conv import CausalConv3d, causal_stream, frame_slices
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
 from fastvsr.models.vae.shortcut import check_shortcut, latent_to_pixels, pixels_to_latent
 
@@ -35,18 +40,31 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
-class _Checkpointable(nn.Module):
-    """Runs blocks through diffusers' gradient checkpointing when ``enable_gradient_checkpointing()`` is on."""
+DEFAULT_FRAME_BATCH = 4  # frames encoded / decoded at a time in inference (0: the whole clip)
+
+
+class _CausalCoder(nn.Module):
+    """What the encoder and decoder share: gradient checkpointing of blocks (diffusers'
+    ``enable_gradient_checkpointing()``) and the frame batches of inference."""
 
     gradient_checkpointing = False
+    frame_batch = DEFAULT_FRAME_BATCH  # set per model by set_frame_batch
+    temporal_factor = 1
 
     def _run(self, block: nn.Module, h: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and self.gradient_checkpointing:
             return self._gradient_checkpointing_func(block, h)
         return block(h)
 
+    def frame_batches(self, num_frames: int) -> list[slice]:
+        """The frame slices one clip of ``num_frames`` (latent) frames runs in: batches of ``frame_batch``
+        frames in inference without temporal compression, else the whole clip."""
+        if self.temporal_factor != 1 or torch.is_grad_enabled():
+            return [slice(0, num_frames)]
+        return frame_slices(num_frames, self.frame_batch)
 
-class CausalEncoder3D(_Checkpointable):
+
+class CausalEncoder3D(_CausalCoder):
     """``(B, 3, T, H, W)`` in ``[-1, 1]`` -> Gaussian moments ``(B, 2*latent, (T-1)/tf+1, H/f, W/f)`` (with
     ``shortcut``, :func:`pixels_to_latent` of the input is added to the mean)."""
 
@@ -60,6 +78,7 @@ class CausalEncoder3D(_Checkpointable):
             check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
         self.spatial_factor = 2 ** n_space
+        self.temporal_factor = temporal_factor
         self.latent_channels = latent_channels
         chs = list(block_out_channels)
         self.conv_in = CausalConv3d(in_channels, chs[0], 3)
@@ -78,6 +97,13 @@ class CausalEncoder3D(_Checkpointable):
             nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batches = self.frame_batches(x.shape[2])
+        if len(batches) == 1:
+            return self._moments(x)
+        with causal_stream(self):
+            return torch.cat([self._moments(x[:, :, frames]) for frames in batches], dim=2)
+
+    def _moments(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv_in(x)
         for block in self.down_blocks:
             h = self._run(block, h)
@@ -89,13 +115,13 @@ class CausalEncoder3D(_Checkpointable):
         return torch.cat([moments[:, :self.latent_channels] + copy, moments[:, self.latent_channels:]], dim=1)
 
 
-class CausalDecoder3D(_Checkpointable):
+class CausalDecoder3D(_CausalCoder):
     """Split decoder (see :mod:`fastvsr.models.vae.common`): raw latent -> pixels in ``[-1, 1]``.
 
     ``forward_features`` returns the last feature map, ``block_out_channels[0]`` channels at ``f x`` the
     latent size; the head is per-frame norm and activation (none for the norm-free style) and a causal
     ``conv_out`` (plus, with ``shortcut``, :func:`latent_to_pixels` of the latent at the head's output size).
-    Decodes the whole clip at once.
+    ``frame_batches`` are consecutive slices of the clip (see the module docstring).
     """
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
@@ -107,6 +133,7 @@ class CausalDecoder3D(_Checkpointable):
         if shortcut:
             check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
+        self.temporal_factor = temporal_factor
         chs = list(reversed(block_out_channels))
         self.conv_in = CausalConv3d(latent_channels, chs[0], 3)
         self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, style))
@@ -145,9 +172,6 @@ class CausalDecoder3D(_Checkpointable):
     def output_conv(self) -> nn.Conv3d:
         return self.conv_out
 
-    def frame_batches(self, num_frames: int) -> list[slice]:
-        return [slice(0, num_frames)]
-
 
 class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
     """Causal 3D VAE with configurable spatial (8/16/32) and temporal (1/4/8) factors.
@@ -177,3 +201,13 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
 
     def _moments(self, video: torch.Tensor) -> torch.Tensor:
         return self.encoder(video)
+
+
+def set_frame_batch(model: nn.Module, frames: int) -> None:
+    """Encode and decode ``frames`` frames at a time (0: whole clips) in every causal VAE coder inside
+    ``model`` (its VAE, an f16 decoder); inference only, and only without temporal compression."""
+    if frames < 0:
+        raise ValueError(f"frame_batch must be >= 0 (0: whole clips), got {frames}")
+    for module in model.modules():
+        if isinstance(module, _CausalCoder):
+            module.frame_batch = frames

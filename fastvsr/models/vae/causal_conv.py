@@ -2,9 +2,17 @@
 
 A causal conv pads only past frames (copies of the first frame), so output frame ``i`` depends on input frames
 ``<= i``; the group norm normalises each frame on its own, so no statistic leaks information across time.
+
+Because of that, a model built of these layers (and per-frame ones) can run a clip in consecutive frame
+batches: inside :func:`causal_stream`, every :class:`CausalConv3d` keeps the last ``kernel_t - 1`` frames
+of its input and pads the next batch with them instead of copies of frame 0. The output equals the
+whole-clip output (up to float rounding), while activations exist for one batch of frames at a time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from einops import rearrange, reduce
@@ -30,14 +38,43 @@ class CausalConv3d(nn.Conv3d):
             raise ValueError("CausalConv3d: temporal stride must be 1 (time is resampled outside the conv)")
         super().__init__(in_channels, out_channels, (kt, kh, kw), stride=stride, padding=(0, kh // 2, kw // 2))
         self.time_pad = kt - 1
+        self.streaming = False  # inside causal_stream(): carry the last time_pad input frames to the next call
+        self.past: torch.Tensor | None = None  # (B, C_in, time_pad, H, W): those frames (None: at frame 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.time_pad:
-            x = torch.cat([x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1), x], dim=2)
+            past = self.past if self.past is not None else x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1)
+            x = torch.cat([past, x], dim=2)
+            if self.streaming:
+                self.past = x[:, :, -self.time_pad:].clone()
         if _onednn_inference(x):
             return torch.mkldnn_convolution(x.contiguous(), self.weight, self.bias, self.padding, self.stride,
                                             self.dilation, self.groups)
         return super().forward(x)
+
+
+@contextmanager
+def causal_stream(module: nn.Module) -> Iterator[None]:
+    """Within the block, call ``module`` on consecutive frame batches of one clip ``(B, C, T_i, H, W)``: every
+    :class:`CausalConv3d` inside it pads a batch with the previous batch's last frames (the first batch with
+    copies of its frame 0), so the concatenated outputs equal those of one call on the whole clip. Only for
+    layers that are causal and frame-local otherwise (no temporal resampling, per-frame norms); on leaving,
+    the carried frames are dropped."""
+    convs = [m for m in module.modules() if isinstance(m, CausalConv3d)]
+    for conv in convs:
+        conv.streaming, conv.past = True, None
+    try:
+        yield
+    finally:
+        for conv in convs:
+            conv.streaming, conv.past = False, None
+
+
+def frame_slices(num_frames: int, batch: int) -> list[slice]:
+    """Consecutive slices of at most ``batch`` frames covering ``num_frames`` (one slice when ``batch`` is 0)."""
+    if batch <= 0 or batch >= num_frames:
+        return [slice(0, num_frames)]
+    return [slice(start, min(start + batch, num_frames)) for start in range(0, num_frames, batch)]
 
 
 def _onednn_inference(x: torch.Tensor) -> bool:

@@ -18,6 +18,7 @@ so :class:`~fastvsr.models.f16_decoder.F16Decoder` can insert its pixel shuffle 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 from torch import nn
 
 from fastvsr.errors import InputError
+from fastvsr.models.vae.causal_conv import causal_stream
 
 
 @dataclass
@@ -96,17 +98,21 @@ def to_video01(pixels: torch.Tensor, clamp: bool = True) -> torch.Tensor:
 
 
 def decode_in_frame_batches(decoder: SplitDecoder, z_raw: torch.Tensor, head: Head) -> torch.Tensor:
-    """Run ``decoder`` body + ``head`` over the decoder's latent-frame batches, carrying the conv cache.
+    """Run ``decoder`` body + ``head`` over the decoder's latent-frame batches, carrying the conv cache (an
+    explicit ``conv_cache`` for CogVideoX's decoder; the frames each :class:`CausalConv3d` keeps inside
+    :func:`causal_stream` for ours).
 
     ``z_raw``: unscaled latent ``(B, c, t, h, w)``; returns the head's output concatenated along time.
     """
+    batches = decoder.frame_batches(z_raw.shape[2])
     cache: dict[str, Any] | None = None
     outputs = []
-    for frames in decoder.frame_batches(z_raw.shape[2]):
-        feats, ctx = decoder.forward_features(z_raw[:, :, frames], cache)
-        outputs.append(head(feats, ctx))
-        cache = ctx.cache_out
-    return torch.cat(outputs, dim=2)
+    with causal_stream(decoder) if len(batches) > 1 else nullcontext():
+        for frames in batches:
+            feats, ctx = decoder.forward_features(z_raw[:, :, frames], cache)
+            outputs.append(head(feats, ctx))
+            cache = ctx.cache_out
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)
 
 
 class VideoVAEMixin:
