@@ -123,33 +123,47 @@ def test_shared_twin_keeps_encoder_and_denoiser_and_swaps_in_the_f8_decoder(repo
             assert torch.equal(a, b), f"{part}.{name}"
 
 
-def _uint8_digest(video: torch.Tensor) -> str:
-    """SHA-256 of ``(1, 3, T, H, W)`` ``[0, 1]`` frames as written to disk (rounded to uint8)."""
-    import hashlib
-
-    return hashlib.sha256(video.clamp(0, 1).mul(255).round().to(torch.uint8).numpy().tobytes()).hexdigest()
+FINGERPRINT_SIZE = 8  # random projections of an output
+FINGERPRINT_TOLERANCE = 2e-5  # float rounding between CPU instruction sets moves them by about 1e-6
 
 
-PINNED_OUTPUTS = {  # clip, frames, (rows, cols) window, InferConfig overrides -> digest of the x4 output
+def test_fingerprint_sees_one_uint8_level_on_a_small_patch() -> None:
+    video = torch.rand(1, 3, 5, 576, 704, generator=torch.Generator().manual_seed(1))
+    changed = video.clone()
+    changed[..., 100:116, 200:216] += 1 / 255
+    moved = max(abs(a - b) for a, b in zip(_fingerprint(video), _fingerprint(changed)))
+    assert moved > 2 * FINGERPRINT_TOLERANCE
+
+
+def _fingerprint(video: torch.Tensor) -> list[float]:
+    """``FINGERPRINT_SIZE`` fixed random projections (unit variance per value) of float32 frames
+    ``(1, 3, T, H, W)`` in ``[0, 1]``, divided by sqrt(N): a change of any region of the output moves them
+    far more than float rounding does. (A digest of the uint8 frames is not portable: oneDNN picks its
+    kernels by instruction set, and a rounding difference of 1e-7 flips a few uint8 values.)"""
+    flat = video.double().flatten()
+    weights = torch.randn(FINGERPRINT_SIZE, flat.numel(), generator=torch.Generator().manual_seed(0),
+                          dtype=torch.float64)
+    return (weights @ flat / flat.numel() ** 0.5).tolist()
+
+
+PINNED_OUTPUTS = {  # clip, frames, (rows, cols) window, InferConfig overrides -> fingerprint of the x4 output
     "carphone_whole": ("carphone_176x144_9f.mp4", 5, (slice(None), slice(None)), {},
-                       "f78ad668aefaacb4bbdd6464072f47dce4dff0b36e11e579b942755a65a73b46"),
-    # even tile plan (latent 20x40 -> 2x4 tiles of 14x16, was 2x4 of 16x16 at a fixed stride): max abs
-    # difference to the previous digest's output 0.0075 (1.92/255; 2 uint8 levels on 0.045% of the values)
+                       [0.486022, -0.621704, 0.63473, -0.151152, -0.218572, -0.40421, 0.335196, -0.11649]),
     "bbb_tiled_chunked": ("bbb_320x180_17f.mp4", 5, (slice(40, 120), slice(64, 224)),
                           {"tile": 16, "tile_overlap": 8, "chunk_frames": 3, "chunk_overlap": 1},
-                          "79768092440e7ff96930c9d9eeac61541560df0dd0ad1aab8acbcf2ee1b7a90b"),
+                          [0.596852, 0.526983, -0.392011, -0.042224, 0.746812, 0.788206, 0.318196, -0.851024]),
 }
 
 
 @SHIPPED
 @pytest.mark.parametrize("case", sorted(PINNED_OUTPUTS))
 def test_shipped_model_output_is_pinned(repo_root: Path, case: str) -> None:
-    """The shipped model's pipeline output on the test clips, bit for bit (as uint8 frames): a refactor of the
-    model, its loading or the pipeline must not change a single output value. Retraining the model changes
-    these digests on purpose (print them with this test's body)."""
+    """The shipped model's pipeline output on the test clips, up to float rounding: a refactor of the model, its
+    loading or the pipeline must not change it (whole-clip and tile/chunk paths). Retraining the model changes
+    these fingerprints on purpose (print them with this test's body)."""
     name, frames, (rows, cols), overrides, expected = PINNED_OUTPUTS[case]
     cfg = InferConfig(device="cpu", **overrides)
     video, _ = read_video(repo_root / "tests" / "data" / name, num_frames=frames)
     with torch.no_grad():
         sr = upscale_video(load_inference_model(None, cfg), video[None, :, :, rows, cols], cfg)
-    assert _uint8_digest(sr) == expected
+    assert _fingerprint(sr) == pytest.approx(expected, abs=FINGERPRINT_TOLERANCE)
