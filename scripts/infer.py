@@ -7,6 +7,7 @@
     python scripts/infer.py --input clips/ --output clips_x4/     # every video / frame folder in clips/
     python scripts/infer.py --input 'photos/*.jpg' --output up/   # a glob: each match on its own
     python scripts/infer.py --input v.mp4 --config configs/infer/low_memory.yaml tile=32
+    python scripts/infer.py --input clip.mp4 --profile             # then a table of seconds per stage
     accelerate launch --num_processes 2 --multi_gpu scripts/infer.py --input clips/   # files split over 2 GPUs
 
 What --input may be, and where batch outputs go: fastvsr.pipeline.batch (docs/inference.md).
@@ -32,7 +33,7 @@ from fastvsr.pipeline.config import InferConfig, Precision
 FLAG_FIELDS = {
     "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps",
     "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap", "tile": "tile", "tile_overlap": "tile_overlap",
-    "memory_budget": "memory_budget_gb",
+    "memory_budget": "memory_budget_gb", "frame_batch": "frame_batch",
     "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
     "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt", "prompt_embeds": "prompt_embeds",
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "largest latent tile side (0 = no tiling)")
     parser.add_argument("--memory-budget", type=float, help="GB one chunk may use with --tile auto (0: 60%% of the "
                         "available memory)")
+    parser.add_argument("--frame-batch", type=int, help="frames the VAE encodes / decodes at a time (same output; "
+                        "fewer: less memory; 0: the whole chunk)")
     parser.add_argument("--tile-overlap", type=int,
                         help="latent overlap of neighbouring tiles (default: 8; min(8, tile // 4) for an int tile)")
     parser.add_argument("--color-fix", choices=[c.value for c in ColorFix], help="colour correction")
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--prompt-embeds", help="text condition of a model that takes one (TurboVSR's LTX-Video DiT): a "
                         "safetensors file with prompt_embeds (1, L, C), or a folder of <clip name>.safetensors")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--profile", action="store_true", help="print where the time went, per stage (to stderr)")
     defaults = InferConfig()
     show_defaults(parser, {flag: getattr(defaults, field) for flag, field in FLAG_FIELDS.items()})
     return parser
@@ -98,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fastvsr.pipeline.run import InferRequest, run_infer
 
     return run_infer(InferRequest(args.input, args.output, args.model, compare=args.compare,
-                                  overwrite=args.overwrite, skip_existing=args.skip_existing, quiet=args.quiet), cfg)
+                                  overwrite=args.overwrite, skip_existing=args.skip_existing, quiet=args.quiet,
+                                  profile=args.profile), cfg)
 
 
 if __name__ == "__main__":

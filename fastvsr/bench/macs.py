@@ -105,7 +105,7 @@ def count_macs(fn: Callable[[], Any]) -> tuple[MacCount, Any]:
 
 class StageMacs:
     """Per-stage MAC counts of one run: wrap each stage in ``stage(name)`` (same interface as
-    :class:`fastvsr.bench.timing.StageClock`, so one pipeline function serves counting and timing)."""
+    :class:`fastvsr.pipeline.profile.StageClock`, so one pipeline function serves counting and timing)."""
 
     def __init__(self) -> None:
         self.macs: dict[str, MacCount] = {}

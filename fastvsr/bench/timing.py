@@ -1,43 +1,22 @@
 """Latency: the median of N timed runs after warm-up, device-synchronised, with a per-stage breakdown.
 
-A run is a callable that receives a :class:`StageClock` and wraps each of its stages (e.g. encode, denoise,
-decode) in ``clock.stage(name)``.  Every stage boundary synchronises the device, so asynchronous CUDA kernels
-are charged to the stage that launched them; on CPU synchronising is a no-op.
+A run is a callable that receives a :class:`~fastvsr.pipeline.profile.StageClock` and wraps each of its stages
+(e.g. encode, denoise, decode) in ``clock.stage(name)``. Every stage boundary synchronises the device, so
+asynchronous CUDA kernels are charged to the stage that launched them; on CPU synchronising is a no-op.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
-
-def synchronize(device: torch.device) -> None:
-    """Wait for all queued work on ``device`` (CUDA); nothing to wait for on CPU."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class StageClock:
-    """Collects the wall-clock seconds of named stages during one run."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        synchronize(self.device)
-        start = time.perf_counter()
-        yield
-        synchronize(self.device)
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+from fastvsr.pipeline.profile import StageClock, synchronize
 
 
 @dataclass(frozen=True)

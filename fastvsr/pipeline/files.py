@@ -22,6 +22,7 @@ from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import compare_figure, side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
+from fastvsr.pipeline.profile import stage
 from fastvsr.pipeline.prompts import with_clip_prompt
 from fastvsr.pipeline.upscale import upscale_stream
 from fastvsr.pipeline.workers import Workers
@@ -112,15 +113,18 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
                 extras[0], info.fps, crf=cfg.crf, source=info, overwrite=overwrite, inputs=(source, target),
                 streams_from=None if info.is_image_sequence else source))
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
-            out.write(piece.sr)
+            with stage("write output"):
+                out.write(piece.sr)
             if side is not None:
-                side.write(side_by_side(piece.lr, piece.sr, labels))
+                with stage("write compare"):
+                    side.write(side_by_side(piece.lr, piece.sr, labels))
             if extras and piece.start <= middle < piece.start + piece.sr.shape[1]:
                 at = slice(middle - piece.start, middle - piece.start + 1)
                 compare_pair = piece.lr[:, at].clone(), piece.sr[:, at].clone()
     if compare_pair is not None:
-        write_video(extras[-1], compare_figure(*compare_pair, labels), info.fps, source=info, overwrite=overwrite,
-                    inputs=(source, target))
+        with stage("write compare"):
+            write_video(extras[-1], compare_figure(*compare_pair, labels), info.fps, source=info,
+                        overwrite=overwrite, inputs=(source, target))
     return [target, *extras]
 
 
@@ -142,12 +146,14 @@ def write_outputs_split(plan: OutputPlan, model: nn.Module, cfg: InferConfig, wo
         blocks = iter_video_chunks(plan.source, READ_BLOCK_FRAMES)
         part = (workers.index, workers.count)
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress and workers.main, part=part):
-            torch.save(torch.from_numpy(to_uint8_frames(piece.sr)), scratch / f"{piece.start:09d}.pt")
+            with stage("write output"):
+                torch.save(torch.from_numpy(to_uint8_frames(piece.sr)), scratch / f"{piece.start:09d}.pt")
         workers.barrier()
         if workers.main:
             with plan.writer as out:
                 for piece in sorted(scratch.glob("*.pt")):
-                    out.write(torch.load(piece).permute(3, 0, 1, 2).float() / 255)
+                    with stage("write output"):
+                        out.write(torch.load(piece).permute(3, 0, 1, 2).float() / 255)
         workers.barrier()
     return [plan.target] if workers.main else []
 

@@ -9,6 +9,7 @@ from torch import nn
 from fastvsr.errors import WeightsMissingError
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.device import prepare_model
+from fastvsr.pipeline.profile import stage
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "weights" / "default"
 """The model shipped inside the package (``fastvsr/weights/default``), used when no folder is given."""
@@ -32,4 +33,5 @@ def load_inference_model(folder: str | Path | None, cfg: InferConfig) -> nn.Modu
             f"no model folder at {path}; pass --model DIR with a folder written by save_pretrained "
             f"(train one with the scripts/train_*.py stages, see docs/inference.md)"
         )
-    return prepare_model(load_model(path), cfg)
+    with stage("load model"):
+        return prepare_model(load_model(path), cfg)

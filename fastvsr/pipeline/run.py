@@ -3,14 +3,17 @@ processes of ``accelerate launch``, with one line per written output (or per bat
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastvsr.errors import ConfigError
 from fastvsr.pipeline.batch import batch_targets, resolve_inputs, run_batch
 from fastvsr.pipeline.config import InferConfig
+from fastvsr.pipeline.device import resolve_device
 from fastvsr.pipeline.files import plan_outputs, super_resolve_path, write_outputs_split
 from fastvsr.pipeline.loading import load_inference_model
+from fastvsr.pipeline.profile import StageClock, print_profile, profiling
 from fastvsr.pipeline.workers import launched_workers
 
 
@@ -29,16 +32,28 @@ class InferRequest:
     overwrite: bool = False
     skip_existing: bool = False
     quiet: bool = False
+    profile: bool = False  # print seconds per stage (fastvsr.pipeline.profile) to stderr at the end
 
 
 def run_infer(request: InferRequest, cfg: InferConfig) -> int:
-    """Super-resolve ``request.input`` with ``cfg``; prints what was written; returns the exit code (1 when a
-    file of a batch failed, else 0).
+    """Super-resolve ``request.input`` with ``cfg``; prints what was written (and with ``request.profile`` a
+    table of seconds per stage, to stderr); returns the exit code (1 when a file of a batch failed, else 0).
 
     Raises:
         ConfigError / InputError / OutputError: bad settings, inputs or outputs (one line each), before any work
             where they can be known before it.
     """
+    if not request.profile:
+        return _run(request, cfg)
+    clock, start = StageClock(resolve_device(cfg.device)), time.perf_counter()
+    try:
+        with profiling(clock):
+            return _run(request, cfg)
+    finally:
+        print_profile(clock, time.perf_counter() - start)
+
+
+def _run(request: InferRequest, cfg: InferConfig) -> int:
     if request.overwrite and request.skip_existing:
         raise ConfigError("--overwrite and --skip-existing contradict each other; choose one")
     inputs = resolve_inputs(request.input)

@@ -41,6 +41,7 @@ from fastvsr.pipeline.memory import (
     memory_budget_bytes,
     widest_activation_per_pixel,
 )
+from fastvsr.pipeline.profile import stage, timed_iter
 from fastvsr.pipeline.prompts import load_prompt
 from fastvsr.pipeline.streaming import TemporalBlender, rechunk
 
@@ -103,8 +104,12 @@ def _restore_piece(model: nn.Module, piece: torch.Tensor, cfg: InferConfig, cont
         encode, restore, decode = (partial(getattr(type(model), name), model) for name in names)
     else:
         encode, restore, decode = (getattr(model, name) for name in names)
-    z = encode(piece, sample=cfg.sample_posterior)  # posterior noise: torch seeded with cfg.seed
-    return decode(restore(z, cfg.steps, context or RestoreContext()))
+    with stage("encode"):
+        z = encode(piece, sample=cfg.sample_posterior)  # posterior noise: torch seeded with cfg.seed
+    with stage("restore (denoiser)"):
+        z = restore(z, cfg.steps, context or RestoreContext())
+    with stage("decode"):
+        return decode(z)
 
 
 def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
@@ -127,15 +132,18 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     keep_freed_memory()
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
-    lr = lr.to(device=device, dtype=torch.float32)
-    lr_unpadded = lr
-    lr, lr_pad = pad_to_multiple(lr, cfg.lr_multiple)
-    x, info = model.prepare_input(lr, cfg.scale)
-    x = x.to(dtype)
-    first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
+    with stage("prepare input"):
+        lr = lr.to(device=device, dtype=torch.float32)
+        lr_unpadded = lr
+        lr, lr_pad = pad_to_multiple(lr, cfg.lr_multiple)
+        x, info = model.prepare_input(lr, cfg.scale)
+        x = x.to(dtype)
+        first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
     b, _, t, h, w = x.shape
     f_enc, f_dec = model.encoder_factor, model.decoder_factor
-    tiles = tiles if tiles is not None else plan_clip_tiles(model, x, cfg)
+    if tiles is None:
+        with stage("plan tiles"):
+            tiles = plan_clip_tiles(model, x, cfg)
     prompt = load_prompt(cfg.prompt_embeds).to(device) if cfg.prompt_embeds else None
     out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
@@ -145,12 +153,15 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                 z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)),
                 prompt_embeds=prompt)
             restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
-            out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
-                restored.float() * weight.to(device)
-            )
-    sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp(0, 1)
+            with stage("blend tiles"):
+                out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
+                    restored.float() * weight.to(device)
+                )
+    with stage("blend tiles"):
+        sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp(0, 1)
     if ColorFix(cfg.color_fix) is not ColorFix.NONE:
-        sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
+        with stage("colour fix"):
+            sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
     return sr
 
 
@@ -228,7 +239,7 @@ def upscale_stream(
     lead = max(own.start - 1, 0)  # restored again only to cross-fade into this part's first frames
     blender = TemporalBlender()
     owned_frames = (spans[own.stop].start if own.stop < len(spans) else num_frames) - spans[own.start].start
-    chunks = rechunk(blocks, spans[lead:own.stop])
+    chunks = timed_iter(rechunk(blocks, spans[lead:own.stop]), "read input")
     with tqdm(total=owned_frames, unit="frame", desc="restoring", disable=not progress, leave=False) as bar:
         for i, (span, lr) in enumerate(chunks, start=lead):
             torch.manual_seed(cfg.seed + i)
@@ -237,11 +248,13 @@ def upscale_stream(
                 offset = spans[i + 1].start - span.start
                 first = sr[:, :, offset:offset + 1]
             ready_until = spans[i + 1].start if i + 1 < len(spans) else span.stop
-            start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
+            with stage("cross-fade chunks"):
+                start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1] and i >= own.start:
                 bar.update(finished.shape[1])
                 size = cfg.output_size(*lr.shape[-2:])
-                finished = resize_video(finished[None], size, "bicubic", antialias=True)[0]
+                with stage("resize output"):
+                    finished = resize_video(finished[None], size, "bicubic", antialias=True)[0]
                 yield UpscaledFrames(start, lr[:, start - span.start: ready_until - span.start], finished)
 
 
