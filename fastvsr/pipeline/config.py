@@ -48,6 +48,8 @@ class InferConfig:
             the model and its inputs (outputs are float32).
         device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``.
         compile: wrap encode / restore / decode in ``torch.compile``.
+        compile_backend: the ``torch.compile`` backend: ``inductor`` (generated kernels), or e.g. ``aot_eager``
+            (traces the model as inductor would and runs it with eager kernels: a quick check that it compiles).
         seed: seeds torch before restoring (noise of samplers and of ``sample_posterior``).
         sample_posterior: encode with a sample of the VAE posterior (DOVE's ``latent_dist.sample()``) instead of
             its mode.
@@ -84,6 +86,7 @@ class InferConfig:
     dtype: Precision = Precision.AUTO
     device: str = "auto"
     compile: bool = False
+    compile_backend: str = "inductor"
     seed: int = 0
     sample_posterior: bool = False
     lr_multiple: int = 1

@@ -39,5 +39,5 @@ def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     set_frame_batch(model, cfg.frame_batch)
     if cfg.compile:
         for name in ("encode", "restore", "decode"):
-            setattr(model, name, torch.compile(getattr(model, name), dynamic=True))
+            setattr(model, name, torch.compile(getattr(model, name), dynamic=True, backend=cfg.compile_backend))
     return model
