@@ -145,7 +145,7 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
         with stage("plan tiles"):
             tiles = plan_clip_tiles(model, x, cfg)
     prompt = load_prompt(cfg.prompt_embeds).to(device) if cfg.prompt_embeds else None
-    out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
+    out: torch.Tensor | None = None
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
             piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
@@ -154,6 +154,11 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                 prompt_embeds=prompt)
             restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
             with stage("blend tiles"):
+                if len(tiles) == 1:  # the whole frame (weight 1): no accumulator, no weighted copy
+                    out = restored.float()
+                    break
+                if out is None:
+                    out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
                 out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                     restored.float() * weight.to(device)
                 )

@@ -92,7 +92,11 @@ def to_model_range(video01: torch.Tensor) -> torch.Tensor:
 
 def to_video01(pixels: torch.Tensor, clamp: bool = True) -> torch.Tensor:
     """Network output in ``[-1, 1]`` (roughly) -> pixels in ``[0, 1]`` (clamped unless ``clamp=False``, which
-    training losses use so that gradients do not vanish outside the range)."""
+    training losses use so that gradients do not vanish outside the range). With autograd off it works in
+    place on ``pixels``, a decoder's fresh output."""
+    if not torch.is_grad_enabled() and not pixels.requires_grad:  # inference: in place, no frame-size copies
+        video = pixels.add_(1.0).div_(2.0)
+        return video.clamp_(0.0, 1.0) if clamp else video
     video = (pixels + 1.0) / 2.0
     return video.clamp(0.0, 1.0) if clamp else video
 
