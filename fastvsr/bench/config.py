@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastvsr.config import require
 from fastvsr.models.config import ModelConfig
+from fastvsr.pipeline.config import DEFAULT_FRAME_BATCH
 from fastvsr.precision import Precision
 
 
@@ -119,7 +120,7 @@ class PipelineVariantConfig:
     tile: int | str = "auto"
     tile_overlap: int | None = None
     memory_budget_gb: float = 0.0
-    frame_batch: int = 4
+    frame_batch: int = DEFAULT_FRAME_BATCH
     planner: str = "even"
     keep_memory: bool = True
 

@@ -98,7 +98,6 @@ def timed_iter(items: Iterable[T], name: str) -> Iterator[T]:
         yield item
 
 
-
 def profile_table(clock: StageClock, total_wall_s: float) -> list[list[str]]:
     """Rows ``stage, calls, wall (s), share of wall, CPU (s)``, the slowest first, then ``other`` (time in
     no stage) and ``total``."""

@@ -145,7 +145,8 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
         with stage("plan tiles"):
             tiles = plan_clip_tiles(model, x, cfg)
     prompt = load_prompt(cfg.prompt_embeds).to(device) if cfg.prompt_embeds else None
-    out: torch.Tensor | None = None
+    single = len(tiles) == 1  # the whole frame at weight 1: its output is the result (no accumulator or copy)
+    out = None if single else torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
         for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
             piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
@@ -154,14 +155,12 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                 prompt_embeds=prompt)
             restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
             with stage("blend tiles"):
-                if len(tiles) == 1:  # the whole frame (weight 1): no accumulator, no weighted copy
+                if single:
                     out = restored.float()
-                    break
-                if out is None:
-                    out = torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
-                out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
-                    restored.float() * weight.to(device)
-                )
+                else:
+                    out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
+                        restored.float() * weight.to(device)
+                    )
     with stage("blend tiles"):
         sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp(0, 1)
     if ColorFix(cfg.color_fix) is not ColorFix.NONE:

@@ -40,7 +40,8 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
-DEFAULT_FRAME_BATCH = 4  # frames encoded / decoded at a time in inference (0: the whole clip)
+DEFAULT_FRAME_BATCH = 4  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
+# fastvsr.pipeline.config.DEFAULT_FRAME_BATCH (InferConfig's), for models used without prepare_model
 
 
 class _CausalCoder(nn.Module):
@@ -49,7 +50,7 @@ class _CausalCoder(nn.Module):
 
     gradient_checkpointing = False
     frame_batch = DEFAULT_FRAME_BATCH  # set per model by set_frame_batch
-    temporal_factor = 1
+    temporal_factor: int  # set by the subclasses
 
     def _run(self, block: nn.Module, h: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and self.gradient_checkpointing:

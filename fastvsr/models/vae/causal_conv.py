@@ -80,8 +80,9 @@ def frame_slices(num_frames: int, batch: int) -> list[slice]:
 def _onednn_inference(x: torch.Tensor) -> bool:
     """Whether to call oneDNN directly: CPU float32 eager inference (torch.compile traces with fake tensors,
     which oneDNN's entry point does not take; inductor picks its own conv kernels)."""
-    return (not torch.compiler.is_compiling() and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
-            and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled)
+    return (not torch.compiler.is_compiling() and x.device.type == "cpu" and x.dtype == torch.float32
+            and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
+            and torch.backends.mkldnn.enabled)
 
 
 class FrameGroupNorm(nn.GroupNorm):
