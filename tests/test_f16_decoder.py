@@ -101,6 +101,21 @@ def test_fold_copy_is_exact_and_shrinks_conv_out(kind):
     assert f16.fold_copy() is f16  # idempotent
 
 
+def test_fold_copy_is_exact_after_a_norm_free_head():
+    """The norm-free block style has no norm or activation in the head, so the copy feeds conv_out directly
+    whichever side of the shuffle the (absent) norm sits on."""
+    vae = SpatioTemporalVAE(block_out_channels=(8, 8, 16), latent_channels=4, norm_type="none", act_fn="relu",
+                            upsample_mode="pixel_shuffle").eval()
+    f16 = F16Decoder.from_f8(vae, "copy", "after").eval()
+    assert f16.foldable
+    z = torch.randn(1, 4, 3, 2, 2)
+    with torch.no_grad():
+        before = f16.decode(z, clamp=False)
+        after = f16.fold_copy().decode(z, clamp=False)
+    torch.testing.assert_close(after, before, atol=1e-5, rtol=0)
+    assert f16.folded and f16.decoder.output_conv().weight.shape[1] == 2  # C = 4C / 4 input channels
+
+
 @pytest.mark.parametrize("variant", [("copy", "after"), ("conv1x1", "before"), ("conv1x1", "after")])
 def test_fold_copy_refuses_where_not_exact(variant):
     f16 = F16Decoder.from_f8(tiny_vae("spatiotemporal"), *variant)

@@ -43,7 +43,9 @@ class DecoderConfig:
     ``kind: f16`` builds :class:`~fastvsr.models.f16_decoder.F16Decoder` from the VAE's decoder (every weight
     copied) or loads ``pretrained`` (a trained decoder folder, e.g. a stage-1 export); ``expansion`` (``copy``
     or ``conv1x1``) and ``norm_placement`` (``after`` or ``before`` the shuffle) pick its variant, and
-    ``fold_copy`` folds the channel copy into conv_out once built (exact; needs ``copy`` + ``before``).
+    ``fold_copy`` folds the channel copy into conv_out once built (exact; needs ``copy``, and ``before`` or
+    the norm-free block style, which the build checks). Inference folds it wherever it is exact anyway
+    (``InferConfig.fold_copy``).
     ``kind: vae`` decodes with the VAE itself (no other key applies).
     """
 
@@ -58,8 +60,8 @@ class DecoderConfig:
         f16 = DecoderKind(self.kind) is DecoderKind.F16
         require(f16 or self.pretrained is None, "decoder.pretrained is for decoder.kind=f16 (kind=vae decodes with "
                 "the VAE's own decoder: set vae.pretrained)")
-        require(not self.fold_copy or (f16 and self.expansion == "copy" and self.norm_placement == "before"),
-                "decoder.fold_copy needs decoder.kind=f16, expansion=copy and norm_placement=before")
+        require(not self.fold_copy or (f16 and self.expansion == "copy"),
+                "decoder.fold_copy needs decoder.kind=f16 and expansion=copy")
 
 
 @dataclass

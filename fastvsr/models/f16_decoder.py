@@ -4,8 +4,10 @@ Layout (FastVSR figure (c)): the f8 decoder's conv_in, mid and up blocks unchang
 ``R = 8x`` the latent), PixelShuffle(2) per frame (``C`` at ``2R``), expansion back to ``4C`` (parameter-free
 copy x4, or a 1x1 conv), then the f8 head (norm, SiLU, conv_out). Every f8 weight keeps its shape, so
 :meth:`F16Decoder.from_f8` copies them all. With ``norm_placement="before"`` the head's norm/SiLU run at
-``4C``/``R`` and the copy feeds conv_out directly; then :meth:`F16Decoder.fold_copy` replaces
-"copy + conv_out" by one conv on ``C`` channels (exact, 4x fewer conv_out MACs at ``2R``).
+``4C``/``R`` and the copy feeds conv_out directly, as it does in the norm-free block style (no norm or
+activation in the head); then :meth:`F16Decoder.fold_copy` replaces "copy + conv_out" by one conv on ``C``
+channels (exact up to float rounding, 4x fewer conv_out MACs and a 4x smaller input at ``2R``; inference
+folds wherever it is exact, :func:`fastvsr.pipeline.device.prepare_model`).
 """
 
 from __future__ import annotations
@@ -139,12 +141,21 @@ class F16Decoder(ModelMixin, ConfigMixin):
     def folded(self) -> bool:
         return bool(self.config.folded)
 
+    @property
+    def foldable(self) -> bool:
+        """Whether :meth:`fold_copy` is exact: the copy feeds conv_out directly, i.e. ``expansion='copy'`` and
+        either ``norm_placement='before'`` or a head without norm and activation (the norm-free block style,
+        whose head is the identity wherever it sits)."""
+        style = getattr(self.decoder, "style", None)
+        identity_head = style is not None and style.norm == "none"
+        return self.config.expansion == "copy" and (self.config.norm_placement == "before" or identity_head)
+
     def _check_foldable(self) -> None:
-        if self.config.expansion != "copy" or self.config.norm_placement != "before":
+        if not self.foldable:
             raise ConfigError(
-                "fold_copy is exact only when the copy feeds conv_out directly (expansion='copy', "
-                f"norm_placement='before'); this decoder has expansion='{self.config.expansion}', "
-                f"norm_placement='{self.config.norm_placement}'")
+                "fold_copy is exact only when the copy feeds conv_out directly (expansion='copy', and "
+                "norm_placement='before' or a norm-free head); this decoder has "
+                f"expansion='{self.config.expansion}', norm_placement='{self.config.norm_placement}'")
 
     def _set_output_weight(self, weight: torch.Tensor) -> None:
         conv = self.decoder.output_conv()
@@ -184,7 +195,8 @@ class F16Decoder(ModelMixin, ConfigMixin):
         ``clamp=False``), ``sf = spatial_factor``."""
         check_latent(z, self.latent_channels)
         z_raw = unscale_latent(z, self.config.scaling_factor, self.config.shift_factor)
-        return to_video01(decode_in_frame_batches(self.decoder, z_raw, self.forward_head), clamp)
+        pixels = decode_in_frame_batches(self.decoder, z_raw, self.forward_head, self.temporal_factor)
+        return to_video01(pixels, clamp)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`decode`."""

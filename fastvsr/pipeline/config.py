@@ -45,6 +45,8 @@ class InferConfig:
             batch to batch (the same output as whole chunks, with activations for this many frames); 0: the
             whole chunk at once. VAEs with temporal compression keep their own schedule (CogVideoX: 2 latent
             frames at a time).
+        fold_copy: fold an f16 decoder's channel copy into its conv_out where that is exact (the same output up
+            to float rounding, a 4x smaller conv_out input; :func:`fastvsr.pipeline.device.prepare_model`).
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -84,6 +86,7 @@ class InferConfig:
     tile_overlap: int | None = None
     memory_budget_gb: float = 0.0
     frame_batch: int = DEFAULT_FRAME_BATCH
+    fold_copy: bool = True
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from fastvsr.errors import ConfigError
+from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae.autoencoder import set_frame_batch
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.precision import Precision, torch_dtype
@@ -26,10 +27,24 @@ def resolve_dtype(precision: Precision | str, device: torch.device | str = "cpu"
     return torch_dtype(precision, torch.device(device))
 
 
+def fold_copy_where_exact(model: nn.Module) -> bool:
+    """Fold the channel copy of ``model.decoder`` into its conv_out when that decoder is an
+    :class:`~fastvsr.models.f16_decoder.F16Decoder` on which it is exact (in place); returns whether it is
+    folded now."""
+    decoder = getattr(model, "decoder", None)
+    if not isinstance(decoder, F16Decoder) or not decoder.foldable:
+        return False
+    decoder.fold_copy()
+    return True
+
+
 def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     """Put a model in inference state on ``cfg.device`` in ``cfg.dtype`` (in place; returns it).
 
-    The model's causal VAE coders encode and decode ``cfg.frame_batch`` frames at a time. With
+    The model's causal VAE coders encode and decode ``cfg.frame_batch`` frames at a time; with
+    ``cfg.fold_copy`` an f16 decoder whose channel copy feeds conv_out directly has the copy folded into
+    conv_out's weight (:meth:`fastvsr.models.f16_decoder.F16Decoder.fold_copy`: same output up to float
+    rounding, conv_out reads 4x fewer channels at the output size). With
     ``cfg.compile`` the model's ``encode``, ``restore`` and ``decode`` methods are replaced by
     ``torch.compile`` d versions (dynamic shapes, since tiles at the edges differ in size).
     """
@@ -37,6 +52,8 @@ def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     device = resolve_device(cfg.device)
     model.to(device=device, dtype=resolve_dtype(cfg.dtype, device))
     set_frame_batch(model, cfg.frame_batch)
+    if cfg.fold_copy:
+        fold_copy_where_exact(model)
     if cfg.compile:
         for name in ("encode", "restore", "decode"):
             setattr(model, name, torch.compile(getattr(model, name), dynamic=True, backend=cfg.compile_backend))
