@@ -69,15 +69,18 @@ class TemporalBlender:
     def add(
         self, span: Span, frames: torch.Tensor, weights: torch.Tensor, ready_until: int
     ) -> tuple[int, torch.Tensor]:
-        """Add ``frames`` (``(C, span.length, H, W)``) times ``weights`` (``(span.length,)``).
+        """Add ``frames`` (``(C, span.length, H, W)``, consumed: scaled by ``weights`` in place) times
+        ``weights`` (``(span.length,)``).
 
         Returns:
             ``(start, finished)``: the frames ``[start, ready_until)``, complete because every later chunk
-            starts at or after ``ready_until``; ``(C, 0, H, W)`` when there are none.
+            starts at or after ``ready_until``; ``(C, 0, H, W)`` when there are none. ``finished`` is a view
+            that later calls do not change (they write only to frames after it, or to a new tensor).
         """
-        weighted = frames * weights.to(frames)[None, :, None, None]
+        if not bool((weights == 1).all()):
+            frames.mul_(weights.to(frames)[None, :, None, None])
         if self._acc is None:
-            self._acc, self._start = weighted, span.start
+            self._acc, self._start = frames, span.start
         else:
             have = self._start + self._acc.shape[1]
             if span.start < self._start or span.start > have:
@@ -86,8 +89,8 @@ class TemporalBlender:
             if grow > 0:
                 self._acc = torch.cat([self._acc, self._acc.new_zeros(*self._acc.shape[:1], grow,
                                                                       *self._acc.shape[2:])], dim=1)
-            self._acc[:, span.start - self._start: span.stop - self._start] += weighted
+            self._acc[:, span.start - self._start: span.stop - self._start] += frames
         done = ready_until - self._start
-        start, finished = self._start, self._acc[:, :done].clone()
+        start, finished = self._start, self._acc[:, :done]
         self._acc, self._start = self._acc[:, done:], ready_until
         return start, finished

@@ -161,11 +161,11 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
                     out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
                         restored.float() * weight.to(device)
                     )
-    with stage("blend tiles"):
-        sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp(0, 1)
-    if ColorFix(cfg.color_fix) is not ColorFix.NONE:
-        with stage("colour fix"):
-            sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
+        with stage("blend tiles"):
+            sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp_(0, 1)  # ours: clamped in place
+        if ColorFix(cfg.color_fix) is not ColorFix.NONE:
+            with stage("colour fix"):
+                sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
     return sr
 
 
@@ -250,9 +250,9 @@ def upscale_stream(
             sr = upscale_clip(model, lr[None], cfg, first_frame=first)
             if cfg.chain_first_frame and i + 1 < len(spans):
                 offset = spans[i + 1].start - span.start
-                first = sr[:, :, offset:offset + 1]
+                first = sr[:, :, offset:offset + 1].clone()  # the blender scales sr in place
             ready_until = spans[i + 1].start if i + 1 < len(spans) else span.stop
-            with stage("cross-fade chunks"):
+            with stage("cross-fade chunks"), torch.inference_mode():  # sr is an inference tensor: scaled in place
                 start, finished = blender.add(span, sr[0].cpu(), weights[i], ready_until)
             if finished.shape[1] and i >= own.start:
                 bar.update(finished.shape[1])

@@ -50,8 +50,9 @@ class BlockStyle:
             return nn.Identity()
         return FrameGroupNorm(self.groups, channels, eps=1e-6)
 
-    def activate(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(x) if self.act == "relu" else F.silu(x)
+    def activate(self, x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        """ReLU or SiLU of ``x`` (overwriting ``x`` when ``inplace``)."""
+        return F.relu(x, inplace=inplace) if self.act == "relu" else F.silu(x, inplace=inplace)
 
     def head(self, norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """What precedes an output conv: ``act(norm(x))``, or ``x`` unchanged for ``norm="none"``."""
@@ -71,9 +72,13 @@ class ResBlock3D(nn.Module):
         self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(self.style.activate(self.norm1(x)))
-        h = self.conv2(self.style.activate(self.norm2(h)))
-        return self.skip(x) + h
+        """With autograd off, activations and the residual sum overwrite tensors this block made (fewer
+        feature-map-size tensors alive at once; the same values)."""
+        inference = not torch.is_grad_enabled()
+        h = self.norm1(x)
+        h = self.conv1(self.style.activate(h, inplace=inference and h is not x))  # x itself feeds the skip
+        h = self.conv2(self.style.activate(self.norm2(h), inplace=inference))
+        return h.add_(self.skip(x)) if inference else self.skip(x) + h
 
 
 class Downsample3D(nn.Module):

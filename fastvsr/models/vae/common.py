@@ -101,21 +101,41 @@ def to_video01(pixels: torch.Tensor, clamp: bool = True) -> torch.Tensor:
     return video.clamp(0.0, 1.0) if clamp else video
 
 
-def decode_in_frame_batches(decoder: SplitDecoder, z_raw: torch.Tensor, head: Head) -> torch.Tensor:
+def decode_in_frame_batches(decoder: SplitDecoder, z_raw: torch.Tensor, head: Head, temporal_factor: int
+                            ) -> torch.Tensor:
     """Run ``decoder`` body + ``head`` over the decoder's latent-frame batches, carrying the conv cache (an
     explicit ``conv_cache`` for CogVideoX's decoder; the frames each :class:`CausalConv3d` keeps inside
     :func:`causal_stream` for ours).
 
-    ``z_raw``: unscaled latent ``(B, c, t, h, w)``; returns the head's output concatenated along time.
+    ``z_raw``: unscaled latent ``(B, c, t, h, w)`` decoding to ``(t - 1) * temporal_factor + 1`` frames;
+    returns the head's outputs along time. With several batches and autograd off, each batch's output is
+    copied into one output tensor allocated after the first batch, so no concatenation of whole outputs
+    (and no second output-size tensor) is needed.
     """
     batches = decoder.frame_batches(z_raw.shape[2])
     cache: dict[str, Any] | None = None
-    outputs = []
+    outputs: list[torch.Tensor] = []
+    video: torch.Tensor | None = None  # (B, C, T, H, W): the whole output, when written in place
+    done = 0
     with causal_stream(decoder) if len(batches) > 1 else nullcontext():
         for frames in batches:
             feats, ctx = decoder.forward_features(z_raw[:, :, frames], cache)
-            outputs.append(head(feats, ctx))
+            out = head(feats, ctx)
             cache = ctx.cache_out
+            del feats, ctx
+            if len(batches) == 1 or torch.is_grad_enabled():
+                outputs.append(out)
+                continue
+            if video is None:
+                total = (z_raw.shape[2] - 1) * temporal_factor + 1
+                video = out.new_empty(*out.shape[:2], total, *out.shape[3:])
+            video[:, :, done:done + out.shape[2]] = out
+            done += out.shape[2]
+            del out  # not alive during the next batch
+    if video is not None:
+        if done != video.shape[2]:
+            raise RuntimeError(f"the decoder's batches gave {done} frames, expected {video.shape[2]}")
+        return video
     return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)
 
 
@@ -183,7 +203,8 @@ class VideoVAEMixin:
         unless ``clamp=False``)."""
         check_latent(z, self.latent_channels)
         z_raw = self._prepare_latent(unscale_latent(z, self.config.scaling_factor, self.config.shift_factor))
-        return to_video01(decode_in_frame_batches(self.decoder, z_raw, self.decoder.forward_head), clamp)
+        pixels = decode_in_frame_batches(self.decoder, z_raw, self.decoder.forward_head, self.temporal_factor)
+        return to_video01(pixels, clamp)
 
     def forward(self, video01: torch.Tensor) -> torch.Tensor:
         """Reconstruction ``decode(encode(video01))``."""
