@@ -9,15 +9,21 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
+from fastvsr.ops.layout import layout_of
+
 
 def pixel_shuffle_frames(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """PixelShuffle applied to every frame: ``(B, C*r*r, T, H, W) -> (B, C, T, H*r, W*r)``.
 
     Channel order matches ``torch.nn.functional.pixel_shuffle`` (channel ``c*r*r + i*r + j`` goes to
-    sub-pixel ``(i, j)`` of output channel ``c``). Any value range.
+    sub-pixel ``(i, j)`` of output channel ``c``). Any value range. A channels-last input gives a
+    channels-last output (one copy either way).
     """
     if x.shape[1] % (factor * factor):
         raise ValueError(f"pixel_shuffle_frames: {x.shape[1]} channels are not divisible by {factor * factor}")
+    if layout_of(x) is torch.channels_last_3d:  # shuffle the (B, T, H, W, C) storage itself: the output stays channels-last
+        shuffled = rearrange(x.permute(0, 2, 3, 4, 1), "b t h w (c i j) -> b t (h i) (w j) c", i=factor, j=factor)
+        return shuffled.permute(0, 4, 1, 2, 3)
     return rearrange(x, "b (c i j) t h w -> b c t (h i) (w j)", i=factor, j=factor)
 
 

@@ -47,6 +47,9 @@ class InferConfig:
             frames at a time).
         fold_copy: fold an f16 decoder's channel copy into its conv_out where that is exact (the same output up
             to float rounding, a 4x smaller conv_out input; :func:`fastvsr.pipeline.device.prepare_model`).
+        channels_last: on CPU, keep the causal VAE's activations channels-last (``(B, T, H, W, C)`` in memory)
+            from its first conv to its last (:func:`fastvsr.models.vae.causal_conv.use_channels_last`; the same
+            output up to float rounding, oneDNN's convs faster in that layout). Not applied on CUDA (unmeasured).
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -87,6 +90,7 @@ class InferConfig:
     memory_budget_gb: float = 0.0
     frame_batch: int = DEFAULT_FRAME_BATCH
     fold_copy: bool = True
+    channels_last: bool = True
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"

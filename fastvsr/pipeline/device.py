@@ -8,6 +8,7 @@ from torch import nn
 from fastvsr.errors import ConfigError
 from fastvsr.models.f16_decoder import F16Decoder
 from fastvsr.models.vae.autoencoder import set_frame_batch
+from fastvsr.models.vae.causal_conv import use_channels_last
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.precision import Precision, torch_dtype
 
@@ -44,7 +45,8 @@ def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     The model's causal VAE coders encode and decode ``cfg.frame_batch`` frames at a time; with
     ``cfg.fold_copy`` an f16 decoder whose channel copy feeds conv_out directly has the copy folded into
     conv_out's weight (:meth:`fastvsr.models.f16_decoder.F16Decoder.fold_copy`: same output up to float
-    rounding, conv_out reads 4x fewer channels at the output size). With
+    rounding, conv_out reads 4x fewer channels at the output size); with ``cfg.channels_last`` on CPU the
+    causal convs' weights are stored channels-last, so the coders compute in that layout. With
     ``cfg.compile`` the model's ``encode``, ``restore`` and ``decode`` methods are replaced by
     ``torch.compile`` d versions (dynamic shapes, since tiles at the edges differ in size).
     """
@@ -54,6 +56,8 @@ def prepare_model(model: nn.Module, cfg: InferConfig) -> nn.Module:
     set_frame_batch(model, cfg.frame_batch)
     if cfg.fold_copy:
         fold_copy_where_exact(model)
+    if cfg.channels_last and device.type == "cpu":
+        use_channels_last(model)
     if cfg.compile:
         for name in ("encode", "restore", "decode"):
             setattr(model, name, torch.compile(getattr(model, name), dynamic=True, backend=cfg.compile_backend))

@@ -69,7 +69,7 @@ class ResBlock3D(nn.Module):
         self.conv1 = CausalConv3d(c_in, c_out, 3)
         self.norm2 = style.norm_layer(c_out)
         self.conv2 = CausalConv3d(c_out, c_out, 3)
-        self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+        self.skip = CausalConv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """With autograd off, activations and the residual sum overwrite tensors this block made (fewer

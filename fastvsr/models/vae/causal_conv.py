@@ -18,6 +18,8 @@ import torch
 from einops import rearrange, reduce
 from torch import nn
 
+from fastvsr.ops.layout import layout_of
+
 
 class CausalConv3d(nn.Conv3d):
     """``Conv3d`` on ``(B, C, T, H, W)``: ``kernel_t - 1`` copies of frame 0 padded in front, zero spatial pad.
@@ -43,14 +45,26 @@ class CausalConv3d(nn.Conv3d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.time_pad:
-            past = self.past if self.past is not None else x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1)
-            x = torch.cat([past, x], dim=2)
+            x = self._time_padded(x)
             if self.streaming:
                 self.past = x[:, :, -self.time_pad:].clone()
         if _onednn_inference(x):
-            return torch.mkldnn_convolution(x.contiguous(), self.weight, self.bias, self.padding, self.stride,
-                                            self.dilation, self.groups)
+            return torch.mkldnn_convolution(x.contiguous(memory_format=layout_of(x)), self.weight, self.bias,
+                                            self.padding, self.stride, self.dilation, self.groups)
         return super().forward(x)
+
+    def _time_padded(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, C, time_pad + T, H, W)``: the carried frames (or copies of frame 0), then ``x``, in ``x``'s
+        memory layout (``torch.cat`` takes its layout from the first input, the expanded frame 0)."""
+        pad = self.time_pad
+        past = self.past if self.past is not None else x[:, :, :1].expand(-1, -1, pad, -1, -1)
+        if layout_of(x) is torch.contiguous_format:
+            return torch.cat([past, x], dim=2)
+        b, c, t, h, w = x.shape
+        padded = torch.empty((b, c, pad + t, h, w), dtype=x.dtype, device=x.device, memory_format=layout_of(x))
+        padded[:, :, :pad] = past
+        padded[:, :, pad:] = x
+        return padded
 
 
 @contextmanager
@@ -75,6 +89,17 @@ def frame_slices(num_frames: int, batch: int) -> list[slice]:
     if batch <= 0 or batch >= num_frames:
         return [slice(0, num_frames)]
     return [slice(start, min(start + batch, num_frames)) for start in range(0, num_frames, batch)]
+
+
+def use_channels_last(module: nn.Module) -> int:
+    """Store the weights of every :class:`CausalConv3d` in ``module`` channels-last (in place; returns how
+    many). oneDNN then computes those convs in ``(B, T, H, W, C)`` layout and returns channels-last outputs,
+    so a VAE coder's activations stay channels-last from its first conv to its last (same values up to float
+    rounding). Inference only: training keeps the default layout."""
+    convs = [m for m in module.modules() if isinstance(m, CausalConv3d)]
+    for conv in convs:
+        conv.weight.data = conv.weight.data.contiguous(memory_format=torch.channels_last_3d)
+    return len(convs)
 
 
 def _onednn_inference(x: torch.Tensor) -> bool:
