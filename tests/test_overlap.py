@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import torch
 
+from fastvsr.data.video import VideoWriter, read_video, write_video
+from fastvsr.errors import OutputError
+from fastvsr.ops.resize import resize_video
+from fastvsr.pipeline.config import InferConfig
+from fastvsr.pipeline.files import plan_outputs, write_outputs
 from fastvsr.pipeline.overlap import BackgroundWriter, read_ahead
 
 
@@ -123,3 +130,55 @@ def test_background_writer_drops_queued_items_when_the_caller_fails():
     assert written == [0]  # the item being written when the caller failed; the queued ones are dropped
     with pytest.raises(ValueError):
         BackgroundWriter(write, depth=0)
+
+
+# --- file-level inference: the background threads change nothing in the files ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from fastvsr.models import ModelConfig, build_model
+    from fastvsr.config import load_config
+
+    torch.manual_seed(0)
+    cfg = load_config(ModelConfig, [Path(__file__).parents[1] / "configs" / "models" / "fastvsr_tiny.yaml"])
+    return build_model(cfg).eval()
+
+
+@pytest.fixture
+def clip(tmp_path, sample_clip) -> Path:
+    """11 frames of 32x48 (more than one chunk and one read block)."""
+    frames, _ = read_video(sample_clip, num_frames=11)
+    return write_video(tmp_path / "clip.mp4", resize_video(frames[None], (32, 48), "bicubic", antialias=True)[0].clamp(0, 1), 25, lossless=True)
+
+
+def restore(clip: Path, model, out: Path, **settings) -> list[Path]:
+    cfg = InferConfig(device="cpu", chunk_frames=5, chunk_overlap=2, **settings)
+    plan = plan_outputs(clip, out, cfg, compare=True)
+    return write_outputs(plan, model, cfg, progress=False)
+
+
+def test_overlapped_io_writes_the_same_files_as_inline_io(clip, tiny_model, tmp_path):
+    inline = restore(clip, tiny_model, tmp_path / "inline.mkv", overlap_io=False, lossless=True)
+    overlapped = restore(clip, tiny_model, tmp_path / "overlapped.mkv", overlap_io=True, lossless=True)
+    for a, b in zip(inline, overlapped, strict=True):
+        assert torch.equal(read_video(a)[0], read_video(b)[0]), b.name
+
+
+def test_a_write_failing_on_the_writer_thread_is_raised_and_leaves_no_output(clip, tiny_model, tmp_path,
+                                                                              monkeypatch):
+    writes = []
+    original = VideoWriter.write
+
+    def failing(self, frames):
+        writes.append(threading.current_thread().name)
+        if len(writes) == 2:
+            raise OutputError("disk full")
+        return original(self, frames)
+
+    monkeypatch.setattr(VideoWriter, "write", failing)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(OutputError, match="disk full"):
+        restore(clip, tiny_model, out, overlap_io=True)
+    assert writes[0] == "fastvsr-writer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]  # no output, no temporary

@@ -161,15 +161,15 @@ class VideoWriter:
         if self._tmp is None:
             raise RuntimeError("use VideoWriter as a context manager: `with VideoWriter(...) as out:`")
         deep = self.kind == "video" and not self.lossless and bit_depth(self.pix_fmt) > 8
-        pixels = to_uint16_frames(frames) if deep else to_uint8_frames(frames)
-        size = pixels.shape[1:3]
+        quantize = to_uint16_frames if deep else to_uint8_frames
+        size = tuple(frames.shape[-2:])
         if self._size is None:
             self._size = size
             self._open(*size)
         elif size != self._size:
             raise InputError(f"frame size changed from {self._size[1]}x{self._size[0]} to {size[1]}x{size[0]}")
-        for array in pixels:
-            self._write_frame(array)
+        for t in range(frames.shape[1]):  # one frame at a time: the integer copies stay one frame large
+            self._write_frame(quantize(frames[:, t:t + 1])[0])
             self.frames_written += 1
 
     # -- per-kind output ------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class InferConfig:
         channels_last: on CPU, keep the causal VAE's activations channels-last (``(B, T, H, W, C)`` in memory)
             from its first conv to its last (:func:`fastvsr.models.vae.causal_conv.use_channels_last`; the same
             output up to float rounding, oneDNN's convs faster in that layout). Not applied on CUDA (unmeasured).
+        overlap_io: decode the next input block and encode the last restored frames on background threads
+            while the model runs (:mod:`fastvsr.pipeline.overlap`; the same output files, one block and one
+            chunk more in memory).
         color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
@@ -91,6 +94,7 @@ class InferConfig:
     frame_batch: int = DEFAULT_FRAME_BATCH
     fold_copy: bool = True
     channels_last: bool = True
+    overlap_io: bool = True
     color_fix: ColorFix = ColorFix.NONE
     dtype: Precision = Precision.AUTO
     device: str = "auto"

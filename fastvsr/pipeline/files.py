@@ -2,7 +2,9 @@
 
 Everything a user can get wrong (missing input, existing output, missing model, frames too large) is checked
 before any work. Then frames are read in blocks, restored chunk by chunk and written as soon as they are
-finished, so memory does not grow with the video's length. Each output appears atomically or not at all.
+finished, so memory does not grow with the video's length; with ``cfg.overlap_io`` the next block is decoded
+and the last frames are encoded on background threads while the model runs. Each output appears atomically or
+not at all.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import compare_figure, side_by_side
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.loading import load_inference_model
+from fastvsr.pipeline.overlap import BackgroundWriter, read_ahead
 from fastvsr.pipeline.profile import stage
 from fastvsr.pipeline.prompts import with_clip_prompt
-from fastvsr.pipeline.upscale import upscale_stream
+from fastvsr.pipeline.upscale import UpscaledFrames, upscale_stream
 from fastvsr.pipeline.workers import Workers
 
 READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
@@ -99,12 +102,15 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
     """Restore ``plan.source`` with ``model`` (on ``cfg.device``) into the planned outputs; returns them.
 
     The compare video (``plan.extras[0]`` for a video) carries the input's audio and subtitles like the output;
-    the compare picture is :func:`fastvsr.pipeline.compare.compare_figure` of the middle frame."""
+    the compare picture is :func:`fastvsr.pipeline.compare.compare_figure` of the middle frame. With
+    ``cfg.overlap_io`` the profile's ``read input`` and ``write output`` stages are the time the model's thread
+    waited for the reader and the writer threads, not the time they worked."""
     info, extras, source, target = plan.info, plan.extras, plan.source, plan.target
     cfg = with_clip_prompt(cfg, source)
     labels = (f"bicubic x{cfg.scale}", f"{getattr(model, 'kind', 'restored')} x{cfg.scale}")
     middle, compare_pair = info.num_frames // 2, None
-    blocks = iter_video_chunks(source, READ_BLOCK_FRAMES)
+    depth = 1 if cfg.overlap_io else 0
+    blocks = read_ahead(iter_video_chunks(source, READ_BLOCK_FRAMES), depth)
     with ExitStack() as stack:
         out = stack.enter_context(plan.writer)
         side = None
@@ -112,15 +118,27 @@ def write_outputs(plan: OutputPlan, model: nn.Module, cfg: InferConfig, overwrit
             side = stack.enter_context(VideoWriter(
                 extras[0], info.fps, crf=cfg.crf, source=info, overwrite=overwrite, inputs=(source, target),
                 streams_from=None if info.is_image_sequence else source))
-        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
+
+        def write(piece: UpscaledFrames) -> None:
             with stage("write output"):
                 out.write(piece.sr)
             if side is not None:
                 with stage("write compare"):
                     side.write(side_by_side(piece.lr, piece.sr, labels))
+
+        writer = stack.enter_context(BackgroundWriter(write, depth)) if depth else None
+        for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress):
+            if writer is None:
+                write(piece)
+            else:
+                with stage("write output"):
+                    writer.write(piece)
             if extras and piece.start <= middle < piece.start + piece.sr.shape[1]:
                 at = slice(middle - piece.start, middle - piece.start + 1)
                 compare_pair = piece.lr[:, at].clone(), piece.sr[:, at].clone()
+        if writer is not None:
+            with stage("write output"):
+                writer.close()
     if compare_pair is not None:
         with stage("write compare"):
             write_video(extras[-1], compare_figure(*compare_pair, labels), info.fps, source=info,
@@ -143,7 +161,7 @@ def write_outputs_split(plan: OutputPlan, model: nn.Module, cfg: InferConfig, wo
     with ExitStack() as stack:
         scratch = stack.enter_context(scratch_folder(plan.target)) if workers.main else None
         scratch = Path(workers.broadcast(str(scratch)))
-        blocks = iter_video_chunks(plan.source, READ_BLOCK_FRAMES)
+        blocks = read_ahead(iter_video_chunks(plan.source, READ_BLOCK_FRAMES), 1 if cfg.overlap_io else 0)
         part = (workers.index, workers.count)
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress and workers.main, part=part):
             with stage("write output"):
