@@ -137,8 +137,8 @@ def test_background_writer_drops_queued_items_when_the_caller_fails():
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    from fastvsr.models import ModelConfig, build_model
     from fastvsr.config import load_config
+    from fastvsr.models import ModelConfig, build_model
 
     torch.manual_seed(0)
     cfg = load_config(ModelConfig, [Path(__file__).parents[1] / "configs" / "models" / "fastvsr_tiny.yaml"])

@@ -110,8 +110,8 @@ PLANNERS = ("even", "fixed")
 class PipelineVariantConfig:
     """One way of running the inference pipeline (``fastvsr.bench.pipeline``).
 
-    ``tile``, ``tile_overlap``, ``memory_budget_gb``, ``frame_batch`` (0: whole chunks) and ``fold_copy``
-    are :class:`fastvsr.pipeline.config.InferConfig`'s;
+    ``tile``, ``tile_overlap``, ``memory_budget_gb``, ``frame_batch`` (0: whole chunks), ``fold_copy`` and
+    ``channels_last`` are :class:`fastvsr.pipeline.config.InferConfig`'s;
     ``planner``: ``even`` (the pipeline's tile plan) or ``fixed`` (full-size tiles at a fixed stride, the last
     one moved back inside the frame; needs an int ``tile``); ``keep_memory: false`` runs the process with
     ``FASTVSR_KEEP_MEMORY=0`` (glibc's default allocator behaviour).
@@ -122,6 +122,7 @@ class PipelineVariantConfig:
     memory_budget_gb: float = 0.0
     frame_batch: int = DEFAULT_FRAME_BATCH
     fold_copy: bool = True
+    channels_last: bool = True
     planner: str = "even"
     keep_memory: bool = True
 

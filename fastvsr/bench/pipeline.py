@@ -44,7 +44,7 @@ from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.memory import KEEP_MEMORY_ENV, chunk_bytes
 
 WORKER = "fastvsr.bench.pipeline"
-COLUMNS = ("variant", "tile", "planner", "keep memory", "frame batch", "fold copy", "tiles", "latent px computed",
+COLUMNS = ("variant", "tile", "planner", "keep memory", "frame batch", "fold copy", "channels last", "tiles", "latent px computed",
            "GMACs", "plan (s)", "CPU (s)", "of which system (s)", "wall (s)", "peak RSS (GB)", "added RSS (GB)",
            "estimate (GB)", "CPU speed-up", "max abs diff x255")
 
@@ -126,7 +126,8 @@ def _infer_config(spec: dict[str, Any]) -> InferConfig:
     variant = spec["variant"]
     return InferConfig(device="cpu", scale=spec["scale"], chunk_frames=0, tile=variant["tile"],
                        tile_overlap=variant["tile_overlap"], memory_budget_gb=variant["memory_budget_gb"],
-                       frame_batch=variant["frame_batch"], fold_copy=variant["fold_copy"])
+                       frame_batch=variant["frame_batch"], fold_copy=variant["fold_copy"],
+                       channels_last=variant["channels_last"])
 
 
 def _plan(model: torch.nn.Module, lr: torch.Tensor, cfg: InferConfig,
@@ -206,12 +207,19 @@ def _tile_macs(model: torch.nn.Module, shape: tuple[int, ...], tiles: list[tuple
 
 
 def _count_macs(cfg: PipelineBenchConfig, results: list[PipelineResult]) -> None:
+    """Each result's MACs, counted on the model as its variant runs it (the channel copy folded or not)."""
     from fastvsr.models.bundle import load_model
+    from fastvsr.pipeline.device import fold_copy_where_exact
     from fastvsr.pipeline.loading import DEFAULT_MODEL_DIR
 
-    model = load_model(Path(cfg.model) if cfg.model else DEFAULT_MODEL_DIR).eval().to("meta")
+    models = {}
     for result in results:
-        result.macs = _tile_macs(model, result.input_shape, result.tiles)
+        fold = bool(result.variant["fold_copy"])
+        if fold not in models:
+            models[fold] = load_model(Path(cfg.model) if cfg.model else DEFAULT_MODEL_DIR).eval().to("meta")
+            if fold:
+                fold_copy_where_exact(models[fold])
+        result.macs = _tile_macs(models[fold], result.input_shape, result.tiles)
 
 
 def _spec(cfg: PipelineBenchConfig, variant: PipelineVariantConfig, out: Path | None) -> dict[str, Any]:
@@ -267,7 +275,8 @@ def pipeline_rows(report: PipelineReport) -> list[list[str]]:
         v = r.variant
         diff = "-" if r.max_abs_diff is None else f"{r.max_abs_diff * 255:.2f}"
         rows.append([r.name, str(v["tile"]), v["planner"], "on" if all(x.kept for x in r.runs) else "off",
-                     str(v["frame_batch"] or "whole"), "on" if v["fold_copy"] else "off", _grid(r),
+                     str(v["frame_batch"] or "whole"), "on" if v["fold_copy"] else "off",
+                     "on" if v["channels_last"] else "off", _grid(r),
                      f"{r.computed_pixels:,}", f"{r.macs / 1e9:.1f}",
                      f"{r.median('plan_s'):.2f}",
                      f"{r.median('cpu_s'):.2f}", f"{r.median('sys_s'):.2f}", f"{r.median('wall_s'):.2f}",

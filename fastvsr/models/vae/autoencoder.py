@@ -40,7 +40,7 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
-DEFAULT_FRAME_BATCH = 4  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
+DEFAULT_FRAME_BATCH = 2  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
 # fastvsr.pipeline.config.DEFAULT_FRAME_BATCH (InferConfig's), for models used without prepare_model
 
 
@@ -164,7 +164,8 @@ class CausalDecoder3D(_CausalCoder):
     def forward_out(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
         out = self.conv_out(feats)
         if self.shortcut:
-            out = out + latent_to_pixels(ctx.zq, out.shape[-2:])
+            pixels = latent_to_pixels(ctx.zq, out.shape[-2:])
+            return out.add_(pixels) if not torch.is_grad_enabled() else out + pixels  # inference: in place
         return out
 
     def forward_head(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:

@@ -45,9 +45,10 @@ class CausalConv3d(nn.Conv3d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.time_pad:
-            x = self._time_padded(x)
-            if self.streaming:
-                self.past = x[:, :, -self.time_pad:].clone()
+            padded = self._time_padded(x)
+            if self.streaming:  # a batch of exactly time_pad frames is carried as it is (no copy, same memory)
+                self.past = x if x.shape[2] == self.time_pad else padded[:, :, -self.time_pad:].clone()
+            x = padded
         if _onednn_inference(x):
             return torch.mkldnn_convolution(x.contiguous(memory_format=layout_of(x)), self.weight, self.bias,
                                             self.padding, self.stride, self.dilation, self.groups)
