@@ -24,6 +24,7 @@ from fastvsr.bench.variants import build_variants, denoiser_tokens, pipeline_par
 from fastvsr.config import config_to_dict
 from fastvsr.models.bundle import VSRModel
 from fastvsr.pipeline.device import resolve_device, resolve_dtype
+from fastvsr.pipeline.memory import keep_freed_memory
 
 META = torch.device("meta")
 NO_GPU = "n/a (no GPU)"
@@ -96,7 +97,9 @@ def latency_note(cfg: BenchConfig) -> str:
 def measure_variants(cfg: BenchConfig, results: dict[str, VariantResult], progress: bool = False) -> None:
     """Time (interleaved, medians) and measure the peak memory of every built variant; fills ``results``.
 
-    Models are built on the device with random weights in ``timing.dtype``.  Peak memory of a variant is its
+    Models are built on the device with random weights in ``timing.dtype``. On CPU the process keeps freed
+    memory first (:func:`fastvsr.pipeline.memory.keep_freed_memory`, as inference does), so feature maps
+    above glibc's mmap threshold do not cost fresh zeroed pages on every run.  Peak memory of a variant is its
     own weights plus the peak its run adds over the memory in use before it (so the shared VAE/denoiser and
     the other variants' decoders resident at the same time do not count twice).
     """
@@ -104,6 +107,8 @@ def measure_variants(cfg: BenchConfig, results: dict[str, VariantResult], progre
     dtype = resolve_dtype(cfg.timing.dtype, device)
     if cfg.timing.threads and device.type == "cpu":
         torch.set_num_threads(cfg.timing.threads)
+    if device.type == "cpu":  # time the models, not page faults: freed memory is reused, as in the pipeline
+        keep_freed_memory()
     torch.manual_seed(cfg.seed)
     with device:
         built = build_variants(cfg)
