@@ -3,7 +3,9 @@
 import pytest
 import torch
 
+from fastvsr.data.video import read_video
 from fastvsr.ops.color_fix import adain_color_fix, color_fix, wavelet_color_fix, wavelet_low_frequency
+from fastvsr.ops.resize import resize_video
 
 
 @pytest.mark.parametrize("method", ["wavelet", "adain", "none"])
@@ -33,8 +35,21 @@ def test_wavelet_takes_colour_from_reference_and_detail_from_output():
     assert torch.corrcoef(torch.stack([high.flatten(), high_out.flatten()]))[0, 1] > 0.95  # detail kept
 
 
-def test_color_fix_rejects_mismatched_shapes_and_methods():
-    with pytest.raises(ValueError, match="same shape|one shape"):
-        color_fix(torch.rand(1, 3, 1, 8, 8), torch.rand(1, 3, 1, 4, 4), "adain")
+def test_wavelet_at_the_inputs_resolution_is_the_full_resolution_fix_within_one_level(sample_clip):
+    """On real frames with a colour cast, the LR computation the pipeline runs equals the full-resolution
+    definition against the bilinearly upsampled input to within 1/255."""
+    frames, _ = read_video(sample_clip, num_frames=2)
+    output = (frames[None] * torch.tensor([1.1, 0.95, 0.9]).view(1, 3, 1, 1, 1) + 0.03).clamp(0, 1)
+    lr = resize_video(frames[None], (45, 80), "bicubic", antialias=True).clamp(0, 1)
+    exact = wavelet_color_fix(output, resize_video(lr, tuple(output.shape[-2:])))
+    fast = color_fix(output, lr, "wavelet")
+    assert (fast - exact).abs().max().item() * 255 < 1.0
+    assert (exact - output).abs().mean().item() * 255 > 5  # the fix itself moves colour by far more
+
+
+def test_color_fix_rejects_an_input_larger_than_the_output_and_unknown_methods():
+    for method in ("adain", "wavelet"):
+        with pytest.raises(ValueError, match="no larger|same shape|one shape"):
+            color_fix(torch.rand(1, 3, 1, 8, 8), torch.rand(1, 3, 1, 16, 16), method)
     with pytest.raises(ValueError):
         color_fix(torch.rand(1, 3, 1, 8, 8), torch.rand(1, 3, 1, 8, 8), "sepia")

@@ -81,3 +81,22 @@ def test_bf16_pipeline_computes_in_bf16(repo_root):
         out = upscale_video(model, torch.rand(1, 3, 5, 16, 24), cfg)
     assert out.dtype == torch.float32 and out.shape == (1, 3, 5, 32, 48)
     assert watch.calls > 0 and watch.dtypes == {torch.bfloat16}
+
+
+def test_host_tensors_stay_unchanged_on_the_cpu():
+    from fastvsr.pipeline.device import to_device
+
+    x = torch.rand(1, 3, 2, 4, 4)
+    assert to_device(x, torch.device("cpu")) is x
+    assert to_device(x, torch.device("cpu"), torch.float64).dtype == torch.float64
+
+
+@pytest.mark.gpu
+def test_host_to_cuda_copies_go_through_pinned_memory_and_arrive_whole():
+    from fastvsr.pipeline.device import to_device
+
+    x = torch.rand(1, 3, 5, 64, 64)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        y = to_device(x, torch.device("cuda"), torch.bfloat16)
+    assert any(e.key == "aten::pin_memory" or e.key == "aten::_pin_memory" for e in prof.key_averages())
+    assert torch.equal(y.cpu(), x.to(torch.bfloat16))

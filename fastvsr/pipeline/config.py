@@ -53,7 +53,8 @@ class InferConfig:
         overlap_io: decode the next input block and encode the last restored frames on background threads
             while the model runs (:mod:`fastvsr.pipeline.overlap`; the same output files, one block and one
             chunk more in memory).
-        color_fix: ``none``, ``wavelet`` or ``adain`` against the bilinearly upsampled input.
+        color_fix: ``none``, ``wavelet`` (computed at the input's resolution, within 1/255 of the
+            full-resolution fix) or ``adain`` against the bilinearly upsampled input (:mod:`fastvsr.ops.color_fix`).
         dtype: ``auto`` (bf16 on a CUDA device that supports it, else fp32), ``fp32``, ``bf16`` or ``fp16`` for
             the model and its inputs (outputs are float32).
         device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``.

@@ -28,6 +28,15 @@ def resolve_dtype(precision: Precision | str, device: torch.device | str = "cpu"
     return torch_dtype(precision, torch.device(device))
 
 
+def to_device(x: torch.Tensor, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``x`` on ``device`` (in ``dtype``). A CPU tensor bound for CUDA goes through pinned (page-locked) memory
+    and is copied asynchronously, on the current stream, so the copy runs at full bus speed and the kernels
+    queued before it keep the GPU busy meanwhile; everywhere else it is ``x.to(device, dtype)``."""
+    if device.type == "cuda" and x.device.type == "cpu":
+        x = x.pin_memory().to(device, non_blocking=True)
+    return x.to(device=device, dtype=dtype)
+
+
 def fold_copy_where_exact(model: nn.Module) -> bool:
     """Fold the channel copy of ``model.decoder`` into its conv_out when that decoder is an
     :class:`~fastvsr.models.f16_decoder.F16Decoder` on which it is exact (in place); returns whether it is

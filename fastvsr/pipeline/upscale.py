@@ -8,7 +8,7 @@ Per temporal chunk (``InferConfig.chunk_frames`` frames, neighbours overlapping 
       tile x tile; overlap >= tile_overlap)
       --per tile: model.encode -> model.restore(steps, context) -> model.decode--> feathered blend in output
       pixels (tile geometry x model.decoder_factor) --model.unpad_output--> (C, T, H*scale, W*scale)
-      --optional colour fix against bilinear(lr)--> linear cross-fade with the neighbouring chunks
+      --optional colour fix against lr--> linear cross-fade with the neighbouring chunks
 
 With ``chain_first_frame`` (models that ``condition_on_first_frame``, e.g. TurboVSR), chunk n+1 is restored
 given ``RestoreContext.z_first``: the encoded SR frame of chunk n at chunk n+1's first frame (TurboVSR, arXiv
@@ -34,7 +34,7 @@ from fastvsr.ops.pad import PadInfo, pad_to_multiple, unpad
 from fastvsr.ops.resize import resize_video
 from fastvsr.ops.tiling import Tile, blend_weights, fit_tile_sizes, plan_spans, plan_tiles, tile_weights
 from fastvsr.pipeline.config import AUTO_MIN_TILE, AUTO_TILE, InferConfig
-from fastvsr.pipeline.device import resolve_device, resolve_dtype
+from fastvsr.pipeline.device import resolve_device, resolve_dtype, to_device
 from fastvsr.pipeline.memory import (
     keep_freed_memory,
     max_tile_pixels,
@@ -127,18 +127,19 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
 
     Returns:
         ``(B, 3, T, H * cfg.scale, W * cfg.scale)`` float32 in ``[0, 1]`` on ``cfg.device``, colour-fixed
-        against the bilinearly upsampled ``lr`` when ``cfg.color_fix`` asks for it.
+        against ``lr`` when ``cfg.color_fix`` asks for it (:func:`fastvsr.ops.color_fix.color_fix`).
     """
     keep_freed_memory()
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
     with stage("prepare input"):
-        lr = lr.to(device=device, dtype=torch.float32)
+        lr = to_device(lr, device, torch.float32)
         lr_unpadded = lr
         lr, lr_pad = pad_to_multiple(lr, cfg.lr_multiple)
         x, info = model.prepare_input(lr, cfg.scale)
         x = x.to(dtype)
-        first = None if first_frame is None else _encoder_input(first_frame.to(device), info, model.pixel_multiple)
+        first = None if first_frame is None else _encoder_input(to_device(first_frame, device), info,
+                                                                 model.pixel_multiple)
     b, _, t, h, w = x.shape
     f_enc, f_dec = model.encoder_factor, model.decoder_factor
     if tiles is None:
@@ -165,7 +166,7 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp_(0, 1)  # ours: clamped in place
         if ColorFix(cfg.color_fix) is not ColorFix.NONE:
             with stage("colour fix"):
-                sr = color_fix(sr, resize_video(lr_unpadded, tuple(sr.shape[-2:])), cfg.color_fix)
+                sr = color_fix(sr, lr_unpadded.to(sr), cfg.color_fix)
     return sr
 
 
