@@ -33,7 +33,7 @@ from fastvsr.pipeline.config import InferConfig, Precision
 FLAG_FIELDS = {
     "scale": "scale", "resolution": "resolution", "max_resolution": "max_resolution", "steps": "steps",
     "chunk": "chunk_frames", "chunk_overlap": "chunk_overlap", "tile": "tile", "tile_overlap": "tile_overlap",
-    "memory_budget": "memory_budget_gb", "frame_batch": "frame_batch",
+    "memory_budget": "memory_budget_gb", "tile_batch": "tile_batch", "frame_batch": "frame_batch",
     "color_fix": "color_fix", "dtype": "dtype",
     "device": "device", "compile": "compile", "seed": "seed", "max_pixels": "max_pixels", "crf": "crf",
     "lossless": "lossless", "codec": "codec", "pix_fmt": "pix_fmt", "prompt_embeds": "prompt_embeds",
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "largest latent tile side (0 = no tiling)")
     parser.add_argument("--memory-budget", type=float, help="GB one chunk may use with --tile auto (0: 60%% of the "
                         "available memory)")
+    parser.add_argument("--tile-batch", type=int, help="tiles of one size restored together (GPU: several small "
+                        "tiles about as fast as one; tile auto shares the memory budget among them)")
     parser.add_argument("--frame-batch", type=int, help="frames the VAE encodes / decodes at a time (same output; "
                         "fewer: less memory; 0: the whole chunk)")
     parser.add_argument("--tile-overlap", type=int,

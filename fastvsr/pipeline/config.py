@@ -41,6 +41,9 @@ class InferConfig:
             default) picks ``min(8, tile // 4)``, 8 with ``tile: auto``.
         memory_budget_gb: memory one chunk may use with ``tile: auto``, in GB (1e9 bytes); 0 (the default)
             takes 60 % of the memory available on the device when the chunk starts.
+        tile_batch: tiles of one size restored together as one batch (a GPU computes several small tiles
+            about as fast as one); with ``tile: auto`` the budget is shared by that many tiles. The same output
+            up to float rounding where the sampler draws no noise.
         frame_batch: frames the causal VAE encodes and decodes at a time, carrying its causal padding from
             batch to batch (the same output as whole chunks, with activations for this many frames); 0: the
             whole chunk at once. VAEs with temporal compression keep their own schedule (CogVideoX: 2 latent
@@ -92,6 +95,7 @@ class InferConfig:
     tile: int | str = AUTO_TILE
     tile_overlap: int | None = None
     memory_budget_gb: float = 0.0
+    tile_batch: int = 1
     frame_batch: int = DEFAULT_FRAME_BATCH
     fold_copy: bool = True
     channels_last: bool = True
@@ -129,6 +133,7 @@ class InferConfig:
         require(0 <= self.chunk_overlap < max(self.chunk_frames, 1),
                 f"chunk_overlap must be in [0, chunk_frames={self.chunk_frames}), got {self.chunk_overlap}")
         require(self.lr_multiple >= 1, f"lr_multiple must be >= 1, got {self.lr_multiple}")
+        require(self.tile_batch >= 1, f"tile_batch must be >= 1, got {self.tile_batch}")
         require(self.tile == AUTO_TILE or self.tile >= 0,
                 f"tile must be auto or >= 0 (0 = no tiling), got {self.tile}")
         require(self.tile_overlap >= 0 and (self.tile in (0, AUTO_TILE) or self.tile_overlap < self.tile),

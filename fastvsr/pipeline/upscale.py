@@ -59,7 +59,8 @@ def check_tiles(model: nn.Module, cfg: InferConfig) -> None:
 def auto_tile_sizes(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> tuple[int, int]:
     """Latent ``(rows, cols)`` tile sizes for ``tile: auto``: the whole latent frame when the chunk fits the
     memory budget (:mod:`fastvsr.pipeline.memory`), else the even grid computing the fewest pixels whose
-    largest tile fits, with tiles no shorter than ``max(AUTO_MIN_TILE, 4 * tile_overlap)``.
+    largest tile fits ``cfg.tile_batch`` times (tiles restored that many at once), with tiles no shorter than
+    ``max(AUTO_MIN_TILE, 4 * tile_overlap)``.
 
     Args:
         model: a model (the VSRModel contract).
@@ -69,9 +70,11 @@ def auto_tile_sizes(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> tupl
     f_enc, f_dec, lm = model.encoder_factor, model.decoder_factor, model.latent_multiple
     widest, output_bytes = chunk_footprint(model, x, cfg)
     max_pixels = max_tile_pixels(memory_budget_bytes(cfg, x.device), widest, output_bytes)
+    rows, cols = x.shape[-2] // f_enc, x.shape[-1] // f_enc
+    if rows * cols * f_dec**2 <= max_pixels:
+        return rows, cols  # one tile: nothing to batch
     min_size = -(-max(AUTO_MIN_TILE, 4 * cfg.tile_overlap, cfg.tile_overlap + lm) // lm) * lm
-    return fit_tile_sizes(x.shape[-2] // f_enc, x.shape[-1] // f_enc, max_pixels // f_dec**2, cfg.tile_overlap, lm,
-                          min_size)
+    return fit_tile_sizes(rows, cols, max_pixels // cfg.tile_batch // f_dec**2, cfg.tile_overlap, lm, min_size)
 
 
 def chunk_footprint(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> tuple[float, int]:
@@ -93,6 +96,25 @@ def plan_clip_tiles(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> list
     f_enc = model.encoder_factor
     size = auto_tile_sizes(model, x, cfg) if cfg.tile == AUTO_TILE else cfg.tile
     return plan_tiles(x.shape[-2] // f_enc, x.shape[-1] // f_enc, size, cfg.tile_overlap, model.latent_multiple)
+
+
+def tile_batches(tiles: list[tuple[Tile, torch.Tensor]], size: int) -> list[list[tuple[Tile, torch.Tensor]]]:
+    """``(tile, weight)`` pairs in consecutive runs of at most ``size`` tiles of one shape, in order."""
+    batches: list[list[tuple[Tile, torch.Tensor]]] = []
+    for pair in tiles:
+        last = batches[-1] if batches else []
+        if last and len(last) < size and (last[0][0].rows.length, last[0][0].cols.length) == (
+                pair[0].rows.length, pair[0].cols.length):
+            last.append(pair)
+        else:
+            batches.append([pair])
+    return batches
+
+
+def _repeat_batch(prompt: torch.Tensor, batch: int, copies: int) -> torch.Tensor:
+    """A ``(1 | B, L, C)`` text condition for ``copies`` tiles stacked along the batch (``(copies * B, ...)``
+    when it has one entry per clip; a single entry broadcasts)."""
+    return prompt if prompt.shape[0] == 1 or copies == 1 else prompt.repeat(copies, 1, 1)
 
 
 def _restore_piece(model: nn.Module, piece: torch.Tensor, cfg: InferConfig, context: RestoreContext | None = None,
@@ -149,19 +171,21 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
     single = len(tiles) == 1  # the whole frame at weight 1: its output is the result (no accumulator or copy)
     out = None if single else torch.zeros(b, 3, t, h // f_enc * f_dec, w // f_enc * f_dec, device=device)
     with torch.inference_mode():
-        for tile, weight in zip(tiles, tile_weights(tiles, f_dec)):
-            piece_rows, piece_cols = tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice
+        for group in tile_batches(list(zip(tiles, tile_weights(tiles, f_dec))), cfg.tile_batch):
+            pieces = [(tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice) for tile, _ in group]
             context = RestoreContext(
-                z_first=None if first is None else model.encode(first[..., piece_rows, piece_cols].to(dtype)),
-                prompt_embeds=prompt)
-            restored = _restore_piece(model, x[..., piece_rows, piece_cols], cfg, context)
+                z_first=None if first is None else model.encode(
+                    torch.cat([first[..., r, c] for r, c in pieces]).to(dtype)),
+                prompt_embeds=None if prompt is None else _repeat_batch(prompt, b, len(group)))
+            restored = _restore_piece(model, torch.cat([x[..., r, c] for r, c in pieces]), cfg, context)
             with stage("blend tiles"):
-                if single:
-                    out = restored.float()
-                else:
-                    out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
-                        restored.float() * weight.to(device)
-                    )
+                for (tile, weight), piece in zip(group, restored.split(b), strict=True):
+                    if single:
+                        out = piece.float()
+                    else:
+                        out[..., tile.rows.scaled(f_dec).slice, tile.cols.scaled(f_dec).slice] += (
+                            piece.float() * weight.to(device)
+                        )
         with stage("blend tiles"):
             sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp_(0, 1)  # ours: clamped in place
         if ColorFix(cfg.color_fix) is not ColorFix.NONE:
