@@ -8,7 +8,7 @@ from fastvsr.ops.color_fix import adain_color_fix, color_fix, wavelet_color_fix,
 from fastvsr.ops.resize import resize_video
 
 
-@pytest.mark.parametrize("method", ["wavelet", "adain", "none"])
+@pytest.mark.parametrize("method", ["wavelet", "wavelet_full", "adain", "none"])
 @pytest.mark.parametrize("shape", [(1, 3, 2, 40, 56), (2, 3, 1, 3, 5), (1, 3, 1, 1, 1)])
 def test_color_fix_of_x_against_x_is_x(method, shape):
     x = torch.rand(shape)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastvsr.config import require
 from fastvsr.models.config import ModelConfig
+from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.pipeline.config import DEFAULT_FRAME_BATCH
 from fastvsr.precision import Precision
 
@@ -110,8 +111,8 @@ PLANNERS = ("even", "fixed")
 class PipelineVariantConfig:
     """One way of running the inference pipeline (``fastvsr.bench.pipeline``).
 
-    ``tile``, ``tile_overlap``, ``memory_budget_gb``, ``frame_batch`` (0: whole chunks), ``fold_copy`` and
-    ``channels_last`` are :class:`fastvsr.pipeline.config.InferConfig`'s;
+    ``tile``, ``tile_overlap``, ``memory_budget_gb``, ``frame_batch`` (0: whole chunks), ``fold_copy``,
+    ``channels_last`` and ``color_fix`` are :class:`fastvsr.pipeline.config.InferConfig`'s;
     ``planner``: ``even`` (the pipeline's tile plan) or ``fixed`` (full-size tiles at a fixed stride, the last
     one moved back inside the frame; needs an int ``tile``); ``keep_memory: false`` runs the process with
     ``FASTVSR_KEEP_MEMORY=0`` (glibc's default allocator behaviour).
@@ -123,10 +124,13 @@ class PipelineVariantConfig:
     frame_batch: int = DEFAULT_FRAME_BATCH
     fold_copy: bool = True
     channels_last: bool = True
+    color_fix: str = "none"
     planner: str = "even"
     keep_memory: bool = True
 
     def __post_init__(self) -> None:
+        require(self.color_fix in {c.value for c in ColorFix},
+                f"color_fix must be one of {', '.join(c.value for c in ColorFix)}, got '{self.color_fix}'")
         require(self.planner in PLANNERS, f"planner must be one of {', '.join(PLANNERS)}, got '{self.planner}'")
         require(self.planner == "even" or isinstance(self.tile, int),
                 f"planner fixed needs an int tile, got '{self.tile}'")

@@ -44,8 +44,8 @@ from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.memory import KEEP_MEMORY_ENV, chunk_bytes
 
 WORKER = "fastvsr.bench.pipeline"
-COLUMNS = ("variant", "tile", "planner", "keep memory", "frame batch", "fold copy", "channels last", "tiles", "latent px computed",
-           "GMACs", "plan (s)", "CPU (s)", "of which system (s)", "wall (s)", "peak RSS (GB)", "added RSS (GB)",
+COLUMNS = ("variant", "tile", "planner", "keep memory", "frame batch", "fold copy", "channels last", "colour fix",
+           "tiles", "latent px computed", "GMACs", "plan (s)", "CPU (s)", "of which system (s)", "wall (s)", "peak RSS (GB)", "added RSS (GB)",
            "estimate (GB)", "CPU speed-up", "max abs diff x255")
 
 
@@ -127,7 +127,7 @@ def _infer_config(spec: dict[str, Any]) -> InferConfig:
     return InferConfig(device="cpu", scale=spec["scale"], chunk_frames=0, tile=variant["tile"],
                        tile_overlap=variant["tile_overlap"], memory_budget_gb=variant["memory_budget_gb"],
                        frame_batch=variant["frame_batch"], fold_copy=variant["fold_copy"],
-                       channels_last=variant["channels_last"])
+                       channels_last=variant["channels_last"], color_fix=variant["color_fix"])
 
 
 def _plan(model: torch.nn.Module, lr: torch.Tensor, cfg: InferConfig,
@@ -276,7 +276,7 @@ def pipeline_rows(report: PipelineReport) -> list[list[str]]:
         diff = "-" if r.max_abs_diff is None else f"{r.max_abs_diff * 255:.2f}"
         rows.append([r.name, str(v["tile"]), v["planner"], "on" if all(x.kept for x in r.runs) else "off",
                      str(v["frame_batch"] or "whole"), "on" if v["fold_copy"] else "off",
-                     "on" if v["channels_last"] else "off", _grid(r),
+                     "on" if v["channels_last"] else "off", str(v["color_fix"]), _grid(r),
                      f"{r.computed_pixels:,}", f"{r.macs / 1e9:.1f}",
                      f"{r.median('plan_s'):.2f}",
                      f"{r.median('cpu_s'):.2f}", f"{r.median('sys_s'):.2f}", f"{r.median('wall_s'):.2f}",

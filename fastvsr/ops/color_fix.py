@@ -127,13 +127,15 @@ def wavelet_color_fix_lr(output: torch.Tensor, lr: torch.Tensor, levels: int = 5
 def color_fix(output: torch.Tensor, lr: torch.Tensor, method: ColorFix | str) -> torch.Tensor:
     """Apply the colour fix named by ``method`` to ``output`` ``(B, C, T, H, W)`` against the input ``lr``
     ``(B, C, T, h, w)`` (no larger; both in ``[0, 1]``): ``adain`` against ``lr`` bilinearly upsampled,
-    ``wavelet`` at ``lr``'s resolution (:func:`wavelet_color_fix_lr`), ``none`` returns ``output``."""
+    ``wavelet`` at ``lr``'s resolution (:func:`wavelet_color_fix_lr`), ``wavelet_full`` at the output's
+    (:func:`wavelet_color_fix` against ``lr`` bilinearly upsampled), ``none`` returns ``output``."""
     method = ColorFix(method)
-    if method is not ColorFix.NONE:
-        _check_input(output, lr)
-    if method is ColorFix.ADAIN:
-        reference = lr if lr.shape == output.shape else resize_video(lr, tuple(output.shape[-2:]))
-        return adain_color_fix(output, reference)
+    if method is ColorFix.NONE:
+        return output
+    _check_input(output, lr)
     if method is ColorFix.WAVELET:
         return wavelet_color_fix_lr(output, lr)
-    return output
+    reference = lr if lr.shape == output.shape else resize_video(lr, tuple(output.shape[-2:]))
+    if method is ColorFix.ADAIN:
+        return adain_color_fix(output, reference)
+    return wavelet_color_fix(output, reference)
