@@ -204,3 +204,24 @@ def test_real_clip_encode_then_f16_decode_gives_twice_the_input_size(sample_clip
     assert z.shape == (1, 4, 2, 6, 10)
     assert hr.shape == (1, 3, 5, 96, 160)
     assert torch.isfinite(hr).all() and 0 <= hr.min() and hr.max() <= 1 and hr.std() > 0
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_copy_and_its_norm_in_one_pass_equal_the_norm_of_the_copy(channels_last):
+    """Inference computes norm(copy(x)) with the group statistics taken once on the shuffled channels."""
+    from fastvsr.models.f16_decoder import normed_copy
+    from fastvsr.models.vae.causal_conv import FrameGroupNorm
+    from fastvsr.ops.pixel import channel_copy
+
+    torch.manual_seed(0)
+    norm = FrameGroupNorm(8, 32, eps=1e-6)
+    with torch.no_grad():
+        norm.weight.normal_()
+        norm.bias.normal_()
+    x = torch.randn(2, 8, 3, 10, 12) * 3 + 1
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    with torch.no_grad():
+        fused = normed_copy(x, norm, 4)
+        assert torch.allclose(fused, norm(channel_copy(x, 4)), atol=1e-5)
+    assert fused.is_contiguous(memory_format=torch.channels_last_3d if channels_last else torch.contiguous_format)

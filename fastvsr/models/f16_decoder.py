@@ -16,14 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
+from einops import rearrange
 from torch import nn
 
 from fastvsr.errors import ConfigError
 from fastvsr.models.local_files import require_weights, stored_dtype
 from fastvsr.models.vae import VAE, build_split_decoder
+from fastvsr.models.vae.causal_conv import FrameGroupNorm
 from fastvsr.models.vae.common import DecoderContext, check_latent, decode_in_frame_batches, to_video01, unscale_latent
+from fastvsr.ops.layout import layout_of
 from fastvsr.ops.pixel import channel_copy, fold_copy_into_conv_weight, pixel_shuffle_frames
 
 SHUFFLE = 2  # extra spatial factor of the decoder
@@ -44,6 +48,22 @@ def check_f16_switches(expansion: str, norm_placement: str) -> None:
 def _copy_as_conv_weight(channels: int, copies: int) -> torch.Tensor:
     """Weight ``(copies*C, C, 1, 1, 1)`` of the 1x1 conv that equals :func:`channel_copy`."""
     return torch.eye(channels).repeat(copies, 1)[:, :, None, None, None]
+
+
+def normed_copy(x: torch.Tensor, norm: FrameGroupNorm, copies: int) -> torch.Tensor:
+    """``norm(channel_copy(x, copies))`` without autograd, for a per-frame group norm on ``copies * C`` channels
+    whose ``num_groups`` divides by ``copies`` (each group then lies inside one copy and has the statistics
+    of a group of ``x``): ``x`` ``(B, C, T, H, W)`` normalised once with ``num_groups / copies`` groups, then
+    each copy's affine written straight into the ``(B, copies * C, T, H, W)`` output, in ``x``'s layout."""
+    b, c = x.shape[:2]
+    frames = rearrange(x, "b c t h w -> (b t) c h w")
+    normed = F.group_norm(frames, norm.num_groups // copies, eps=norm.eps)
+    normed = rearrange(normed, "(b t) c h w -> b c t h w", b=b)
+    out = torch.empty((b, copies * c, *x.shape[2:]), dtype=x.dtype, device=x.device, memory_format=layout_of(x))
+    affine = (1, copies, c) + (1,) * (x.dim() - 2)
+    torch.addcmul(norm.bias.view(affine), normed.unsqueeze(1), norm.weight.view(affine),
+                  out=out.unflatten(1, (copies, c)))
+    return out
 
 
 class F16Decoder(ModelMixin, ConfigMixin):
@@ -179,15 +199,24 @@ class F16Decoder(ModelMixin, ConfigMixin):
             return self.expand(x)
         return channel_copy(x, SHUFFLE * SHUFFLE)
 
+    def _expand_then_norm(self, x: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
+        """The head's norm and activation of the expanded ``x`` (``norm_placement='after'``). In inference,
+        for the copy and a per-frame group norm whose groups each lie inside one copy, the statistics are
+        taken once on the ``C`` shuffled channels and the 4 affine copies written in one pass
+        (:func:`normed_copy`; the same values up to float rounding, without the copy and a norm over it)."""
+        norm = getattr(self.decoder, "norm_out", None)
+        if (torch.is_grad_enabled() or self.expand is not None or not isinstance(norm, FrameGroupNorm)
+                or not norm.affine or norm.num_groups % (SHUFFLE * SHUFFLE)):
+            return self.decoder.forward_norm(self._expand(x), ctx)
+        return self.decoder.style.activate(normed_copy(x, norm, SHUFFLE * SHUFFLE), inplace=True)
+
     def forward_head(self, feats: torch.Tensor, ctx: DecoderContext) -> torch.Tensor:
         """Last f8 feature map ``(B, 4C, T, R_h, R_w)`` -> pixels ``(B, 3, T, 2R_h, 2R_w)`` in ``[-1, 1]``."""
         decoder = self.decoder
-        before = self.config.norm_placement == "before"
-        if before:
-            feats = decoder.forward_norm(feats, ctx)
-        x = self._expand(pixel_shuffle_frames(feats, SHUFFLE))
-        if not before:
-            x = decoder.forward_norm(x, ctx)
+        if self.config.norm_placement == "before":
+            x = self._expand(pixel_shuffle_frames(decoder.forward_norm(feats, ctx), SHUFFLE))
+        else:
+            x = self._expand_then_norm(pixel_shuffle_frames(feats, SHUFFLE), ctx)
         return decoder.forward_out(x, ctx)
 
     def decode(self, z: torch.Tensor, clamp: bool = True) -> torch.Tensor:
