@@ -203,10 +203,11 @@ class F16Decoder(ModelMixin, ConfigMixin):
         """The head's norm and activation of the expanded ``x`` (``norm_placement='after'``). In inference,
         for the copy and a per-frame group norm whose groups each lie inside one copy, the statistics are
         taken once on the ``C`` shuffled channels and the 4 affine copies written in one pass
-        (:func:`normed_copy`; the same values up to float rounding, without the copy and a norm over it)."""
+        (:func:`normed_copy`; the same values up to float rounding, without the copy and a norm over it; not
+        under ``torch.compile``, which fuses the plain path itself)."""
         norm = getattr(self.decoder, "norm_out", None)
-        if (torch.is_grad_enabled() or self.expand is not None or not isinstance(norm, FrameGroupNorm)
-                or not norm.affine or norm.num_groups % (SHUFFLE * SHUFFLE)):
+        if (torch.is_grad_enabled() or torch.compiler.is_compiling() or self.expand is not None
+                or not isinstance(norm, FrameGroupNorm) or not norm.affine or norm.num_groups % (SHUFFLE * SHUFFLE)):
             return self.decoder.forward_norm(self._expand(x), ctx)
         return self.decoder.style.activate(normed_copy(x, norm, SHUFFLE * SHUFFLE), inplace=True)
 
