@@ -60,7 +60,7 @@ def test_batched_tiles_carry_the_first_frame_condition_of_each_tile():
     """TurboVSR (first-frame conditioning, a sampler that starts from noise): every tile of a batch gets its
     own first-frame latent; the noise is drawn for the batch at once (other values, the same distribution)."""
     model = _tiny("turbovsr_tiny.yaml", "sampler.steps=1")
-    video = torch.rand(1, 3, 9, 48, 64)
+    video = torch.rand(1, 3, 1, 32, 64)  # one frame (image SR): latent 4x8, tiles of 4 overlapping by 2
     settings = dict(device="cpu", scale=4, tile=4, tile_overlap=2, chunk_frames=0)
     seen = []
     restore = model.restore
@@ -71,7 +71,7 @@ def test_batched_tiles_carry_the_first_frame_condition_of_each_tile():
 
     model.restore = recording
     out = upscale_video(model, video, InferConfig(**settings, tile_batch=3))
-    assert out.shape == (1, 3, 9, 192, 256) and 0 <= out.min() and out.max() <= 1
+    assert out.shape == (1, 3, 1, 128, 256) and 0 <= out.min() and out.max() <= 1
     assert max(batch for batch, _ in seen) == 3 and all(first in (None, batch) for batch, first in seen)
 
 
