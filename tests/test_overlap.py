@@ -149,7 +149,8 @@ def tiny_model():
 def clip(tmp_path, sample_clip) -> Path:
     """11 frames of 32x48 (more than one chunk and one read block)."""
     frames, _ = read_video(sample_clip, num_frames=11)
-    return write_video(tmp_path / "clip.mp4", resize_video(frames[None], (32, 48), "bicubic", antialias=True)[0].clamp(0, 1), 25, lossless=True)
+    small = resize_video(frames[None], (32, 48), "bicubic", antialias=True)[0].clamp(0, 1)
+    return write_video(tmp_path / "clip.mp4", small, 25, lossless=True)
 
 
 def restore(clip: Path, model, out: Path, **settings) -> list[Path]:

@@ -45,8 +45,8 @@ from fastvsr.pipeline.memory import KEEP_MEMORY_ENV, chunk_bytes
 
 WORKER = "fastvsr.bench.pipeline"
 COLUMNS = ("variant", "tile", "planner", "keep memory", "frame batch", "fold copy", "channels last", "colour fix",
-           "tiles", "latent px computed", "GMACs", "plan (s)", "CPU (s)", "of which system (s)", "wall (s)", "peak RSS (GB)", "added RSS (GB)",
-           "estimate (GB)", "CPU speed-up", "max abs diff x255")
+           "tiles", "latent px computed", "GMACs", "plan (s)", "CPU (s)", "of which system (s)", "wall (s)",
+           "peak RSS (GB)", "added RSS (GB)", "estimate (GB)", "CPU speed-up", "max abs diff x255")
 
 
 @dataclass

@@ -113,14 +113,14 @@ def wavelet_color_fix_lr(output: torch.Tensor, lr: torch.Tensor, levels: int = 5
         ``(B, C, T, H, W)`` float clamped to ``[0, 1]``.
     """
     _check_input(output, lr)
-    b, size = output.shape[0], tuple(lr.shape[-2:])
+    b, size, full = output.shape[0], tuple(lr.shape[-2:]), tuple(output.shape[-2:])
     pixel_size = output.shape[-1] / lr.shape[-1]
     out = rearrange(output, "b c t h w -> (b t) c h w")
     small = rearrange(lr, "b c t h w -> (b t) c h w").float()
-    shrunk = F.interpolate(out, size=size, mode="area") if size != tuple(out.shape[-2:]) else out
+    shrunk = out if size == full else F.interpolate(out, size=size, mode="area")
     delta = wavelet_low_frequency(small, levels, pixel_size) - wavelet_low_frequency(shrunk, levels, pixel_size)
-    if size != tuple(out.shape[-2:]):
-        delta = F.interpolate(delta, size=tuple(out.shape[-2:]), mode="bilinear", align_corners=False)
+    if size != full:
+        delta = F.interpolate(delta, size=full, mode="bilinear", align_corners=False)
     return rearrange((out + delta).clamp_(0, 1), "(b t) c h w -> b c t h w", b=b)
 
 
@@ -132,9 +132,9 @@ def color_fix(output: torch.Tensor, lr: torch.Tensor, method: ColorFix | str) ->
     method = ColorFix(method)
     if method is ColorFix.NONE:
         return output
-    _check_input(output, lr)
     if method is ColorFix.WAVELET:
-        return wavelet_color_fix_lr(output, lr)
+        return wavelet_color_fix_lr(output, lr)  # checks its inputs
+    _check_input(output, lr)
     reference = lr if lr.shape == output.shape else resize_video(lr, tuple(output.shape[-2:]))
     if method is ColorFix.ADAIN:
         return adain_color_fix(output, reference)

@@ -1,5 +1,5 @@
-"""The colour-correction choices (``none``, ``wavelet``, ``wavelet_full``, ``adain``); a module of its own so that command-line
-parsers list them without importing torch (the corrections are in :mod:`fastvsr.ops.color_fix`)."""
+"""The colour-correction choices (``none``, ``wavelet``, ``wavelet_full``, ``adain``); a module of its own so
+that command-line parsers list them without importing torch (the corrections are in :mod:`fastvsr.ops.color_fix`)."""
 
 from __future__ import annotations
 

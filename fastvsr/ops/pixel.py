@@ -21,7 +21,7 @@ def pixel_shuffle_frames(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """
     if x.shape[1] % (factor * factor):
         raise ValueError(f"pixel_shuffle_frames: {x.shape[1]} channels are not divisible by {factor * factor}")
-    if layout_of(x) is torch.channels_last_3d:  # shuffle the (B, T, H, W, C) storage itself: the output stays channels-last
+    if layout_of(x) is torch.channels_last_3d:  # shuffle the (B, T, H, W, C) storage: the output stays so
         shuffled = rearrange(x.permute(0, 2, 3, 4, 1), "b t h w (c i j) -> b t (h i) (w j) c", i=factor, j=factor)
         return shuffled.permute(0, 4, 1, 2, 3)
     return rearrange(x, "b (c i j) t h w -> b c t (h i) (w j)", i=factor, j=factor)

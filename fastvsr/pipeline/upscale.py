@@ -100,18 +100,19 @@ def plan_clip_tiles(model: nn.Module, x: torch.Tensor, cfg: InferConfig) -> list
 
 def tile_batches(tiles: list[tuple[Tile, torch.Tensor]], size: int) -> list[list[tuple[Tile, torch.Tensor]]]:
     """``(tile, weight)`` pairs in consecutive runs of at most ``size`` tiles of one shape, in order."""
+    def shape(pair: tuple[Tile, torch.Tensor]) -> tuple[int, int]:
+        return pair[0].rows.length, pair[0].cols.length
+
     batches: list[list[tuple[Tile, torch.Tensor]]] = []
     for pair in tiles:
-        last = batches[-1] if batches else []
-        if last and len(last) < size and (last[0][0].rows.length, last[0][0].cols.length) == (
-                pair[0].rows.length, pair[0].cols.length):
-            last.append(pair)
+        if batches and len(batches[-1]) < size and shape(batches[-1][0]) == shape(pair):
+            batches[-1].append(pair)
         else:
             batches.append([pair])
     return batches
 
 
-def _repeat_batch(prompt: torch.Tensor, batch: int, copies: int) -> torch.Tensor:
+def _repeat_batch(prompt: torch.Tensor, copies: int) -> torch.Tensor:
     """A ``(1 | B, L, C)`` text condition for ``copies`` tiles stacked along the batch (``(copies * B, ...)``
     when it has one entry per clip; a single entry broadcasts)."""
     return prompt if prompt.shape[0] == 1 or copies == 1 else prompt.repeat(copies, 1, 1)
@@ -176,7 +177,7 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             context = RestoreContext(
                 z_first=None if first is None else model.encode(
                     torch.cat([first[..., r, c] for r, c in pieces]).to(dtype)),
-                prompt_embeds=None if prompt is None else _repeat_batch(prompt, b, len(group)))
+                prompt_embeds=None if prompt is None else _repeat_batch(prompt, len(group)))
             restored = _restore_piece(model, torch.cat([x[..., r, c] for r, c in pieces]), cfg, context)
             with stage("blend tiles"):
                 for (tile, weight), piece in zip(group, restored.split(b), strict=True):
@@ -190,7 +191,7 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             sr = unpad(model.unpad_output(out, info), lr_pad, cfg.scale).clamp_(0, 1)  # ours: clamped in place
         if ColorFix(cfg.color_fix) is not ColorFix.NONE:
             with stage("colour fix"):
-                sr = color_fix(sr, lr_unpadded.to(sr), cfg.color_fix)
+                sr = color_fix(sr, lr_unpadded, cfg.color_fix)
     return sr
 
 
