@@ -61,5 +61,5 @@ def latent_to_pixels(z: torch.Tensor, size: tuple[int, int], image_channels: int
         return small
     b = small.shape[0]
     frames = F.interpolate(rearrange(small, "b c t h w -> (b t) c h w").contiguous(), size=tuple(size),
-                           mode="bicubic", align_corners=False)  # contiguous: bicubic is 1.5x slower channels-last
+                           mode="bicubic", align_corners=False)  # contiguous: bicubic is slower channels-last
     return rearrange(frames, "(b t) c h w -> b c t h w", b=b)
