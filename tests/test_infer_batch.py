@@ -138,3 +138,24 @@ def test_parts_of_a_video_concatenate_to_the_whole(count):
     parts = [p.sr for k in range(count) for p in upscale_stream(model, blocks, 17, cfg, False, part=(k, count))]
     assert torch.equal(torch.cat(parts, dim=1), whole)
     assert sum(len(chunk_share(5, (k, count))) for k in range(count)) == 5
+
+
+def test_the_split_path_keeps_ten_bit_samples(tmp_path):
+    """The parts of a split video hold the writer's own samples (16-bit for a 10-bit output), so the video the
+    main process writes from them equals the one-process video: more than 8 bits survive (one worker here)."""
+    from fastvsr.pipeline.config import InferConfig
+    from fastvsr.pipeline.files import plan_outputs, write_outputs, write_outputs_split
+    from fastvsr.pipeline.loading import load_inference_model
+    from fastvsr.pipeline.workers import Workers
+
+    clip = read_video(REPO / "tests/data/bbb_320x180_17f.mp4")[0][:, :5, :32, :48]
+    source = write_video(tmp_path / "in.mp4", clip, 25)
+    cfg = InferConfig(device="cpu", tile=0, codec="ffv1", pix_fmt="yuv444p10le")
+    model = load_inference_model(None, cfg)
+    one = write_outputs(plan_outputs(source, tmp_path / "one.mkv", cfg), model, cfg, progress=False)[0]
+    split_plan = plan_outputs(source, tmp_path / "split.mkv", cfg)
+    split = write_outputs_split(split_plan, model, cfg, Workers(), progress=False)[0]
+    frames, info = read_video(split)
+    assert info.bit_depth == 10 and torch.equal(frames, read_video(one)[0])
+    levels = frames * 255
+    assert (levels - levels.round()).abs().max() > 0.25  # values between 8-bit levels: not quantised to 8 bits

@@ -155,21 +155,39 @@ class VideoWriter:
             raise
         return bool(self._stack.__exit__(exc_type, exc, tb))
 
+    @property
+    def deep(self) -> bool:
+        """Whether frames are encoded from 16-bit samples (a lossy video with a 10-bit ``pix_fmt``)."""
+        return self.kind == "video" and not self.lossless and bit_depth(self.pix_fmt) > 8
+
+    def quantize(self, frames: torch.Tensor) -> np.ndarray:
+        """``(3, T, H, W)`` float in ``[0, 1]`` -> the ``(T, H, W, 3)`` samples :meth:`write` encodes: uint16 on
+        the full 16-bit scale when :attr:`deep`, else uint8 (rounded, clamped). Needs no open writer."""
+        return (to_uint16_frames if self.deep else to_uint8_frames)(frames)
+
     def write(self, frames: torch.Tensor) -> None:
         """Append ``(3, T, H, W)`` frames in ``[0, 1]`` (rounded to 8 bits, or 16 for 10-bit ``pix_fmt`` videos);
         every call must use the same ``H, W``."""
+        for t in range(frames.shape[1]):  # one frame at a time: the integer copies stay one frame large
+            self.write_samples(self.quantize(frames[:, t:t + 1]))
+
+    def write_samples(self, samples: np.ndarray) -> None:
+        """Append ``(T, H, W, 3)`` samples as :meth:`quantize` gives them (uint8, or uint16 when :attr:`deep`);
+        every call must use the same ``H, W``."""
         if self._tmp is None:
             raise RuntimeError("use VideoWriter as a context manager: `with VideoWriter(...) as out:`")
-        deep = self.kind == "video" and not self.lossless and bit_depth(self.pix_fmt) > 8
-        quantize = to_uint16_frames if deep else to_uint8_frames
-        size = tuple(frames.shape[-2:])
+        expected = np.uint16 if self.deep else np.uint8
+        if samples.ndim != 4 or samples.shape[-1] != 3 or samples.dtype != expected:
+            raise InputError(f"samples must be (T, H, W, 3) {np.dtype(expected).name}, got {samples.dtype} "
+                             f"{samples.shape}")
+        size = tuple(samples.shape[1:3])
         if self._size is None:
             self._size = size
             self._open(*size)
         elif size != self._size:
             raise InputError(f"frame size changed from {self._size[1]}x{self._size[0]} to {size[1]}x{size[0]}")
-        for t in range(frames.shape[1]):  # one frame at a time: the integer copies stay one frame large
-            self._write_frame(quantize(frames[:, t:t + 1])[0])
+        for frame in samples:
+            self._write_frame(frame)
             self.frames_written += 1
 
     # -- per-kind output ------------------------------------------------------------------------------

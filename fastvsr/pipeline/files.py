@@ -14,12 +14,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 from torch import nn
 
 from fastvsr.atomic import check_output_path, resolve_output, scratch_folder
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
-from fastvsr.data.writer import to_uint8_frames
 from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import compare_figure, side_by_side
 from fastvsr.pipeline.config import InferConfig
@@ -164,14 +163,14 @@ def write_outputs_split(plan: OutputPlan, model: nn.Module, cfg: InferConfig, wo
         blocks = read_ahead(iter_video_chunks(plan.source, READ_BLOCK_FRAMES), 1 if cfg.overlap_io else 0)
         part = (workers.index, workers.count)
         for piece in upscale_stream(model, blocks, info.num_frames, cfg, progress and workers.main, part=part):
-            with stage("write output"):
-                torch.save(torch.from_numpy(to_uint8_frames(piece.sr)), scratch / f"{piece.start:09d}.pt")
+            with stage("write output"):  # the writer's own samples (16-bit for a 10-bit video): written as they are
+                np.save(scratch / f"{piece.start:09d}.npy", plan.writer.quantize(piece.sr))
         workers.barrier()
         if workers.main:
             with plan.writer as out:
-                for piece in sorted(scratch.glob("*.pt")):
+                for piece in sorted(scratch.glob("*.npy")):
                     with stage("write output"):
-                        out.write(torch.load(piece).permute(3, 0, 1, 2).float() / 255)
+                        out.write_samples(np.load(piece))
         workers.barrier()
     return [plan.target] if workers.main else []
 
