@@ -77,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pixels", type=int, help="refuse output frames with more pixels")
     parser.add_argument("--crf", type=int, help="H.264 quality of video outputs (lower is better)")
     parser.add_argument("--lossless", action="store_true", default=None, help="lossless video output")
-    parser.add_argument("--codec", choices=list(CODECS), help="video codec of video outputs (default h264)")
-    parser.add_argument("--pix-fmt", choices=PIX_FMTS, help="pixel format of video outputs (default yuv420p; "
-                        "*10le: 10 bits)")
+    parser.add_argument("--codec", choices=list(CODECS), help="video codec of video outputs (default h264; prores "
+                        "outputs default to .mov)")
+    parser.add_argument("--pix-fmt", choices=PIX_FMTS, help="pixel format of video outputs (default yuv420p, "
+                        "prores yuv422p10le; *10le: 10 bits)")
     parser.add_argument("--compare", action="store_true", help="also write <output>_compare.{mp4,png}")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--skip-existing", action="store_true", help="batch: skip inputs whose output exists "

@@ -77,8 +77,9 @@ def test_h265_refuses_frames_narrower_than_64_pixels(tmp_path):
 
 @pytest.mark.parametrize("kwargs, suffix, error, match", [
     (dict(codec="vp9"), ".mkv", InputError, "codec must be one of h264, h265, ffv1, prores"),
-    (dict(codec="prores"), ".mov", InputError, "prores stores pix_fmt yuv422p10le, yuv444p10le, not yuv420p"),
-    (dict(codec="prores", pix_fmt="yuv422p10le"), ".mp4", OutputError, r"\.mp4 cannot hold prores; use \.mkv or \.mov"),
+    (dict(codec="prores", pix_fmt="yuv420p"), ".mov", InputError,
+     "prores stores pix_fmt yuv422p10le, yuv444p10le, not yuv420p"),
+    (dict(codec="prores"), ".mp4", OutputError, r"\.mp4 cannot hold prores; use \.mkv or \.mov"),
     (dict(codec="ffv1"), ".mov", OutputError, r"\.mov cannot hold ffv1; use \.mkv or \.mp4"),
     (dict(codec="prores", pix_fmt="yuv444p10le", lossless=True), ".mov", InputError, "prores is never lossless"),
     (dict(pix_fmt="yuv420p10le", lossless=True), ".mkv", InputError, "lossless output is 8-bit RGB"),
@@ -99,8 +100,9 @@ def test_image_outputs_ignore_video_settings(tmp_path):
 def test_infer_config_and_flags_choose_codec_and_pix_fmt(script, sample_clip, tmp_path):
     cfg = InferConfig(codec="h265", pix_fmt="yuv420p10le")
     assert (cfg.codec, cfg.pix_fmt) == ("h265", "yuv420p10le")
+    assert (InferConfig().pix_fmt, InferConfig(codec="prores").pix_fmt) == ("yuv420p", "yuv422p10le")
     with pytest.raises(ValueError, match="prores stores"):
-        InferConfig(codec="prores")
+        InferConfig(codec="prores", pix_fmt="yuv420p")
     infer = script("infer")
     args = infer.build_parser().parse_args(["--input", "x.mp4", "--codec", "h265", "--pix-fmt", "yuv420p10le"])
     assert {field: getattr(args, flag) for flag, field in infer.FLAG_FIELDS.items()
@@ -109,6 +111,24 @@ def test_infer_config_and_flags_choose_codec_and_pix_fmt(script, sample_clip, tm
     assert (plan.writer.codec, plan.writer.pix_fmt, plan.writer.streams_from) == ("h265", "yuv420p10le", sample_clip)
     with pytest.raises(OutputError, match="cannot hold prores"):
         plan_outputs(sample_clip, tmp_path / "out.mp4", InferConfig(codec="prores", pix_fmt="yuv422p10le"))
+
+
+def test_outputs_without_a_name_get_a_container_that_holds_the_codec(sample_clip, tmp_path):
+    """``--codec prores`` alone writes ProRes 422 HQ: a default output (or a batch output named after an .mp4
+    input) becomes .mov; a container that holds the codec is kept."""
+    from fastvsr.pipeline.batch import batch_output_name
+    from fastvsr.pipeline.files import default_output
+
+    info = probe_video(sample_clip)
+    assert default_output(tmp_path / "clip.mp4", info, 4).name == "clip_x4.mp4"
+    assert default_output(tmp_path / "clip.mp4", info, 4, "prores").name == "clip_x4.mov"
+    names = ("a.mp4", "b.mkv", "c.avi")
+    for name in names:
+        (tmp_path / name).touch()
+    assert [batch_output_name(tmp_path / n, "prores") for n in names] == ["a.mov", "b.mkv", "c.mov"]
+    assert batch_output_name(tmp_path / "c.avi") == "c.mp4"
+    plan = plan_outputs(sample_clip, tmp_path / "out.mov", InferConfig(codec="prores"))
+    assert (plan.writer.codec, plan.writer.pix_fmt) == ("prores", "yuv422p10le")
 
 
 def test_cli_writes_h265_ten_bit(script, repo_root, tmp_path):

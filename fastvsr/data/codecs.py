@@ -29,6 +29,8 @@ class VideoCodec:
         options: encoder options besides ``crf``.
         min_width: narrowest frame it encodes (x265 in the bundled FFmpeg corrupts memory on frames narrower
             than one 64-pixel CTU, e.g. 48 x 32; measured, under CPU load it crashes every time).
+        default_pix_fmt: the pixel format written when none is asked for.
+        default_suffix: the container of an output whose name is not given (or whose input's does not hold it).
     """
 
     encoder: str
@@ -38,6 +40,8 @@ class VideoCodec:
     lossless: tuple[str, str, dict[str, str]] | None
     options: dict[str, str] = field(default_factory=dict)
     min_width: int = 1
+    default_pix_fmt: str = "yuv420p"
+    default_suffix: str = ".mp4"
 
     def encoder_options(self, crf: int, pix_fmt: str) -> dict[str, str]:
         """Options of a lossy encode at ``crf`` (when the codec uses it) in ``pix_fmt``."""
@@ -56,8 +60,20 @@ CODECS = {
                        ("libx265", "gbrp", {"preset": PRESET, "x265-params": f"lossless=1:{_X265_QUIET}"}),
                        {"preset": PRESET, "x265-params": _X265_QUIET}, min_width=64),
     "ffv1": VideoCodec("ffv1", PIX_FMTS, frozenset({".mkv", ".mp4"}), False, ("ffv1", "bgr0", {})),
-    "prores": VideoCodec("prores_ks", ("yuv422p10le", "yuv444p10le"), frozenset({".mov", ".mkv"}), False, None),
+    "prores": VideoCodec("prores_ks", ("yuv422p10le", "yuv444p10le"), frozenset({".mov", ".mkv"}), False, None,
+                         default_pix_fmt="yuv422p10le", default_suffix=".mov"),  # ProRes 422 HQ in QuickTime
 }
+
+
+def default_pix_fmt(codec: str) -> str:
+    """The pixel format ``codec`` writes when none is asked for (``yuv420p``; prores: ``yuv422p10le``)."""
+    return CODECS[codec].default_pix_fmt if codec in CODECS else PIX_FMTS[0]
+
+
+def video_suffix(codec: str, preferred: str = ".mp4") -> str:
+    """``preferred`` (a video suffix) when that container holds ``codec``, else the codec's default one."""
+    spec = CODECS.get(codec)
+    return preferred if spec is None or preferred in spec.suffixes else spec.default_suffix
 
 
 def bit_depth(pix_fmt: str) -> int:

@@ -23,6 +23,7 @@ from fastvsr.data.codecs import (
     bit_depth,
     codec_problem,
     container_problem,
+    default_pix_fmt,
     full_chroma,
     size_problem,
 )
@@ -78,7 +79,7 @@ class VideoWriter:
 
     * ``.mp4`` / ``.mkv`` / ``.mov``: a video at exactly ``fps`` in ``codec`` (``h264``, ``h265``, ``ffv1``,
       ``prores``; :data:`fastvsr.data.codecs.CODECS` says which container holds which) and ``pix_fmt``
-      (``yuv420p`` plays everywhere; ``yuv444p``; 10-bit ``yuv420p10le``, ``yuv422p10le``, ``yuv444p10le``, fed
+      (default ``yuv420p``, which plays everywhere, or ProRes 422's ``yuv422p10le``; ``yuv444p``; 10-bit ``yuv420p10le``, ``yuv422p10le``, ``yuv444p10le``, fed
       from 16-bit RGB so the extra precision is kept). ``crf`` sets the quality of h264 / h265 (0-51, lower
       is better); ffv1 is lossless YUV, prores is ProRes 422 HQ / 4444. Odd widths/heights are written at
       their exact size in the 4:4:4 format of the same depth. ``lossless=True`` stores 8-bit RGB values
@@ -103,7 +104,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | Path, fps: Fraction | int | float, *, codec: str = "h264",
-                 pix_fmt: str = "yuv420p", crf: int = 18, lossless: bool = False, source: VideoInfo | None = None,
+                 pix_fmt: str = "", crf: int = 18, lossless: bool = False, source: VideoInfo | None = None,
                  streams_from: str | Path | None = None, audio_from: str | Path | None = None,
                  overwrite: bool = False, inputs: tuple[str | Path, ...] = ()) -> None:
         self.path = Path(path)
@@ -117,6 +118,7 @@ class VideoWriter:
             raise InputError(f"fps must be positive, got {fps}")
         if not 0 <= crf <= 51:
             raise InputError(f"crf must be in [0, 51], got {crf}")
+        pix_fmt = pix_fmt or default_pix_fmt(codec)
         if problem := codec_problem(codec, pix_fmt, lossless):
             raise InputError(problem)
         if self.kind == "video" and (problem := container_problem(codec, suffix)):

@@ -28,9 +28,9 @@ from pathlib import Path
 from torch import nn
 
 from fastvsr.data.clips import is_frame_folder, is_video_file, list_clips, listed
+from fastvsr.data.codecs import VIDEO_SUFFIXES, video_suffix
 from fastvsr.data.frames import is_image_file, list_frame_files
 from fastvsr.data.video import probe_video
-from fastvsr.data.writer import VIDEO_SUFFIXES
 from fastvsr.errors import FastVSRError, InputError, OutputError
 from fastvsr.pipeline.config import InferConfig
 from fastvsr.pipeline.files import default_output, plan_outputs, write_outputs
@@ -83,16 +83,18 @@ def resolve_inputs(spec: str | Path) -> Inputs:
     raise InputError(f"{path} holds no video, image or frame folder")
 
 
-def batch_output_name(source: Path) -> str:
-    """The output's name inside a batch's output folder: the input's (videos keep a writable container)."""
+def batch_output_name(source: Path, codec: str = "h264") -> str:
+    """The output's name inside a batch's output folder: the input's (videos keep their container when it is
+    writable and holds ``codec``, else the codec's default one, e.g. ``.mp4``, ``.mov`` for prores)."""
     if source.is_dir():
         return source.name
     if is_video_file(source):
-        return source.stem + (source.suffix.lower() if source.suffix.lower() in VIDEO_SUFFIXES else ".mp4")
+        suffix = source.suffix.lower()
+        return source.stem + video_suffix(codec, suffix if suffix in VIDEO_SUFFIXES else ".mp4")
     return source.stem + ".png"
 
 
-def batch_targets(inputs: Inputs, output: str | Path | None, scale: int) -> list[Path]:
+def batch_targets(inputs: Inputs, output: str | Path | None, scale: int, codec: str = "h264") -> list[Path]:
     """Where each clip of a batch goes: inside ``output`` (a folder), else inside ``<folder>_x<scale>/`` for a
     folder input, else beside each input (:func:`fastvsr.pipeline.files.default_output`, for a glob).
 
@@ -100,14 +102,14 @@ def batch_targets(inputs: Inputs, output: str | Path | None, scale: int) -> list
         OutputError: ``output`` is a file, has a suffix, or is the input folder itself.
     """
     if output is None and inputs.folder is None:
-        return [default_output(c, probe_video(c), scale) for c in inputs.clips]
+        return [default_output(c, probe_video(c), scale, codec) for c in inputs.clips]
     folder = Path(output) if output is not None else inputs.folder.parent / f"{inputs.folder.name}_x{scale}"
     if folder.suffix or (folder.exists() and not folder.is_dir()):
         raise OutputError(f"--output {folder} must be a folder for a batch of {len(inputs.clips)} inputs")
     if inputs.folder is not None and folder.resolve() == inputs.folder.resolve():
         raise OutputError(f"--output {folder} is the input folder; outputs keep their inputs' names, so choose "
                           "another folder")
-    names = [batch_output_name(c) for c in inputs.clips]
+    names = [batch_output_name(c, codec) for c in inputs.clips]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:
         raise OutputError(f"two inputs would both write {folder / clash[0]}; rename one or run them apart")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
-from fastvsr.data.codecs import codec_problem
+from fastvsr.data.codecs import codec_problem, default_pix_fmt
 from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.precision import Precision
 
@@ -76,7 +76,8 @@ class InferConfig:
         codec: video codec of video outputs: ``h264``, ``h265``, ``ffv1`` (lossless YUV) or ``prores``
             (.mov / .mkv).
         pix_fmt: pixel format of video outputs: ``yuv420p``, ``yuv444p`` or 10-bit ``yuv420p10le``,
-            ``yuv422p10le``, ``yuv444p10le`` (prores: the 10-bit 4:2:2 / 4:4:4 ones).
+            ``yuv422p10le``, ``yuv444p10le`` (prores: the 10-bit 4:2:2 / 4:4:4 ones); empty: the codec's
+            default (``yuv420p``; prores ``yuv422p10le``, ProRes 422 HQ).
         prompt_embeds: a text condition for models whose denoiser cross-attends to text (TurboVSR's LTX-Video
             DiT): a safetensors file with ``prompt_embeds`` ``(1, L, C)`` for every clip, or a folder of
             ``<clip name>.safetensors`` (one per input of a batch); empty: the model's cached prompt.
@@ -112,7 +113,7 @@ class InferConfig:
     crf: int = 18
     lossless: bool = False
     codec: str = "h264"
-    pix_fmt: str = "yuv420p"
+    pix_fmt: str = ""
     prompt_embeds: str = ""
     chain_first_frame: bool = False
 
@@ -145,6 +146,7 @@ class InferConfig:
         require(self.frame_batch >= 0, f"frame_batch must be >= 0 (0: whole chunks), got {self.frame_batch}")
         require(self.max_pixels >= 1, f"max_pixels must be >= 1, got {self.max_pixels}")
         require(0 <= self.crf <= 51, f"crf must be in [0, 51], got {self.crf}")
+        self.pix_fmt = self.pix_fmt or default_pix_fmt(self.codec)
         problem = codec_problem(self.codec, self.pix_fmt, self.lossless)
         require(problem is None, problem or "")
         require(self.device == "auto" or self.device == "cpu" or self.device.split(":")[0] == "cuda",

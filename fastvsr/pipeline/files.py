@@ -18,6 +18,7 @@ import numpy as np
 from torch import nn
 
 from fastvsr.atomic import check_output_path, resolve_output, scratch_folder
+from fastvsr.data.codecs import video_suffix
 from fastvsr.data.video import VideoInfo, VideoWriter, iter_video_chunks, probe_video, write_video
 from fastvsr.errors import ConfigError, InputError, OutputError
 from fastvsr.pipeline.compare import compare_figure, side_by_side
@@ -32,11 +33,12 @@ from fastvsr.pipeline.workers import Workers
 READ_BLOCK_FRAMES = 8  # frames decoded at a time (any value works: the pipeline regroups them into chunks)
 
 
-def default_output(source: Path, info: VideoInfo, scale: int) -> Path:
-    """Beside the input: ``clip.mp4 -> clip_x4.mp4``, ``photo.jpg -> photo_x4.png``, ``frames/ -> frames_x4/``."""
+def default_output(source: Path, info: VideoInfo, scale: int, codec: str = "h264") -> Path:
+    """Beside the input: ``clip.mp4 -> clip_x4.mp4`` (``.mov`` for ``codec`` prores), ``photo.jpg ->
+    photo_x4.png``, ``frames/ -> frames_x4/``."""
     if source.is_dir():
         return source.parent / f"{source.name}_x{scale}"
-    suffix = ".png" if info.is_image_sequence else ".mp4"
+    suffix = ".png" if info.is_image_sequence else video_suffix(codec)
     return source.parent / f"{source.stem}_x{scale}{suffix}"
 
 
@@ -82,7 +84,7 @@ def plan_outputs(input_path: str | Path, output: str | Path | None, cfg: InferCo
     source = Path(input_path)
     info = probe_video(source)
     check_frame_size(info, cfg)
-    default = default_output(source, info, cfg.scale)
+    default = default_output(source, info, cfg.scale, cfg.codec)
     target = resolve_output(output, default.name) if output is not None else default
     writer = VideoWriter(target, info.fps, codec=cfg.codec, pix_fmt=cfg.pix_fmt, crf=cfg.crf, lossless=cfg.lossless,
                          source=info, streams_from=None if info.is_image_sequence else source, overwrite=overwrite,

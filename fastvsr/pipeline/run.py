@@ -61,7 +61,7 @@ def _run(request: InferRequest, cfg: InferConfig) -> int:
     cfg = replace(cfg, device=workers.device(cfg.device))
     progress = not request.quiet and workers.main
     if inputs.batch:
-        targets = batch_targets(inputs, request.output, cfg.scale)
+        targets = batch_targets(inputs, request.output, cfg.scale, cfg.codec)
         model = load_inference_model(request.model, cfg)
         result = run_batch(inputs.clips, targets, model, cfg, workers, compare=request.compare,
                            overwrite=request.overwrite, skip_existing=request.skip_existing, progress=progress)
