@@ -79,12 +79,13 @@ class VideoWriter:
 
     * ``.mp4`` / ``.mkv`` / ``.mov``: a video at exactly ``fps`` in ``codec`` (``h264``, ``h265``, ``ffv1``,
       ``prores``; :data:`fastvsr.data.codecs.CODECS` says which container holds which) and ``pix_fmt``
-      (default ``yuv420p``, which plays everywhere, or ProRes 422's ``yuv422p10le``; ``yuv444p``; 10-bit ``yuv420p10le``, ``yuv422p10le``, ``yuv444p10le``, fed
-      from 16-bit RGB so the extra precision is kept). ``crf`` sets the quality of h264 / h265 (0-51, lower
-      is better); ffv1 is lossless YUV, prores is ProRes 422 HQ / 4444. Odd widths/heights are written at
-      their exact size in the 4:4:4 format of the same depth. ``lossless=True`` stores 8-bit RGB values
-      bit-exactly (h264: libx264rgb qp 0; h265: x265 lossless; ffv1: RGB). Colour: converted and tagged
-      with ``source``'s tags where it has them, else BT.709 from 720 lines up and BT.601 (SMPTE 170M) below.
+      (default ``yuv420p``, which plays everywhere, or ProRes 422's ``yuv422p10le``; ``yuv444p``; 10-bit
+      ``yuv420p10le``, ``yuv422p10le``, ``yuv444p10le``, fed from 16-bit RGB so the extra precision is kept).
+      ``crf`` sets the quality of h264 / h265 (0-51, lower is better); ffv1 is lossless YUV, prores is ProRes
+      422 HQ / 4444. Odd widths/heights are written at their exact size in the 4:4:4 format of the same depth.
+      ``lossless=True`` stores 8-bit RGB values bit-exactly (h264: libx264rgb qp 0; h265: x265 lossless;
+      ffv1: RGB). Colour: converted and tagged with ``source``'s tags where it has them, else BT.709 from 720
+      lines up and BT.601 (SMPTE 170M) below.
       ``source``'s display orientation is written as the display matrix. ``streams_from`` (``audio_from``
       is the same): a file whose audio and subtitle streams are all carried over, interleaved with the video
       (:mod:`fastvsr.data.streams`: packet copy, else converted or dropped with a warning on stderr).
