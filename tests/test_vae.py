@@ -164,8 +164,9 @@ def test_cogvideox_needs_odd_latent_frame_counts():
         assert vae.decode(vae.encode(torch.rand(1, 3, 1, 8, 8))).shape == (1, 3, 1, 8, 8)  # a single image
 
 
-@pytest.mark.parametrize("c_in, c_out, stride", [(16, 3, 1), (3, 16, 1), (8, 8, 2)])
+@pytest.mark.parametrize("c_in, c_out, stride", [(16, 3, 1), (3, 16, 1), (8, 8, 2), (16, 3, 2), (16, 8, 1), (4, 3, 1)])
 def test_causal_conv_cpu_inference_path_matches_conv3d(c_in, c_out, stride):
+    """The CPU inference paths (direct oneDNN; tap-split for <= 8 output channels) against PyTorch's Conv3d."""
     from fastvsr.models.vae.causal_conv import CausalConv3d
 
     torch.manual_seed(0)
@@ -176,6 +177,25 @@ def test_causal_conv_cpu_inference_path_matches_conv3d(c_in, c_out, stride):
     reference = torch.nn.Conv3d.forward(conv, torch.cat([x[:, :, :1], x[:, :, :1], x], dim=2))
     assert fast.shape == reference.shape == (1, c_out, 4, 12 // stride, 10 // stride)
     assert torch.allclose(fast, reference, atol=1e-5)
+
+
+def test_narrow_causal_conv_streams_its_tap_outputs():
+    """A narrow conv (3 outputs) runs tap-split in CPU inference: streamed in 1- and 2-frame batches it carries
+    the last two frames' tap outputs (not its input frames) and equals one pass over the clip."""
+    from fastvsr.models.vae.causal_conv import TAP_SPLIT_MAX_OUT, TAP_SPLIT_MIN_IN, CausalConv3d, causal_stream
+
+    torch.manual_seed(0)
+    conv = CausalConv3d(16, 3, 3).eval()
+    assert conv.out_channels <= TAP_SPLIT_MAX_OUT and conv.in_channels >= TAP_SPLIT_MIN_IN
+    x = torch.randn(1, 16, 5, 8, 6)
+    with torch.no_grad():
+        whole = conv(x)
+        with causal_stream(conv):
+            parts = [conv(x[:, :, :1]), conv(x[:, :, 1:3])]
+            assert conv.past is None and conv.past_taps.shape == (1, 9, 2, 8, 6)
+            parts.append(conv(x[:, :, 3:]))
+    torch.testing.assert_close(torch.cat(parts, dim=2), whole, atol=1e-5, rtol=0)
+    assert conv.past_taps is None
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3])
@@ -205,7 +225,8 @@ def test_frame_batches_match_the_whole_clip_and_stream_only_in_inference(batch):
         torch.testing.assert_close(vae.encode(video), z, atol=1e-5, rtol=0)
         torch.testing.assert_close(vae.decode(z), out8, atol=1e-5, rtol=0)
         torch.testing.assert_close(f16.decode(z), out16, atol=1e-5, rtol=0)
-    assert all(conv.past is None for conv in vae.modules() if hasattr(conv, "past"))  # nothing carried over
+    assert all(conv.past is None and conv.past_taps is None  # nothing carried over
+               for conv in vae.modules() if hasattr(conv, "past"))
     assert vae.encoder.frame_batches(7) == [slice(0, 7)]  # autograd on (training): whole clips
     with torch.no_grad():
         assert tiny_vae(8, 4).encoder.frame_batches(9) == [slice(0, 9)]  # temporal compression: whole clips
