@@ -166,7 +166,7 @@ def test_cogvideox_needs_odd_latent_frame_counts():
 
 @pytest.mark.parametrize("c_in, c_out, stride", [(16, 3, 1), (3, 16, 1), (8, 8, 2), (16, 3, 2), (16, 8, 1), (4, 3, 1)])
 def test_causal_conv_cpu_inference_path_matches_conv3d(c_in, c_out, stride):
-    """The CPU inference paths (direct oneDNN; tap-split for <= 8 output channels) against PyTorch's Conv3d."""
+    """The CPU inference paths (direct oneDNN; tap-split for <= 8 outputs from >= 16 inputs) against Conv3d."""
     from fastvsr.models.vae.causal_conv import CausalConv3d
 
     torch.manual_seed(0)

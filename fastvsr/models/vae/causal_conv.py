@@ -51,6 +51,10 @@ class CausalConv3d(nn.Conv3d):
         if (self.time_pad and self.out_channels <= TAP_SPLIT_MAX_OUT and self.in_channels >= TAP_SPLIT_MIN_IN
                 and _onednn_inference(x)):
             return self._tap_split_forward(x)
+        return self._direct_forward(x)
+
+    def _direct_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The causal conv of ``x`` ``(B, C_in, T, H, W)`` on its time-padded copy: ``(B, C_out, T, H', W')``."""
         if self.time_pad:
             padded = self._time_padded(x)
             if self.streaming:  # a batch of exactly time_pad frames is carried as it is (no copy, same memory)
@@ -67,16 +71,16 @@ class CausalConv3d(nn.Conv3d):
         time-shifted slices: ``out[t] = bias + sum_k taps_k[t + k - time_pad]``, frames before 0 being frame 0's
         (or, while streaming, the carried taps of the previous batch). Returns ``(B, C_out, T, H', W')``.
 
-        oneDNN computes 3x3x3 convs with 3 output channels at about a fifth of its speed on 32 channels (9 vs
-        50 GMAC/s on one core): with 9 outputs the same MACs run 2-3.5x faster, and no padded copy of the
-        input is made. Same result up to float rounding (~1e-6); the MACs are those of the direct conv."""
+        oneDNN computes 3x3x3 convs with 3 outputs several times slower per MAC than with 32; with 9 outputs
+        the same MACs run 1.9-2.8x faster from 16-32 inputs (``python -m fastvsr.bench.narrow_conv``), and no
+        padded copy of the input is made. Same result up to float rounding (~1e-6); the MACs are those of the
+        direct conv."""
         kt, c_out, pad = self.kernel_size[0], self.out_channels, self.time_pad
         weight = rearrange(self.weight, "o i k h w -> (k o) i 1 h w")
         taps = torch.mkldnn_convolution(x.contiguous(memory_format=layout_of(x)),
                                         weight.contiguous(memory_format=layout_of(self.weight)), None,
                                         (0, *self.padding[1:]), self.stride, self.dilation, self.groups)
-        carried = self.past_taps if self.streaming and self.past_taps is not None else None
-        past = carried if carried is not None else taps[:, :, :1].expand(-1, -1, pad, -1, -1)
+        past = self.past_taps if self.past_taps is not None else taps[:, :, :1].expand(-1, -1, pad, -1, -1)
         taps = _prepend_frames(past, taps)  # (B, kt * C_out, pad + T, H', W'): narrow, cheap to copy
         frames = x.shape[2]
         out = taps[:, (kt - 1) * c_out:, pad:].clone()
@@ -145,9 +149,10 @@ def use_channels_last(module: nn.Module) -> int:
 TAP_SPLIT_MAX_OUT = 8
 TAP_SPLIT_MIN_IN = 16
 """A CPU-inference :class:`CausalConv3d` runs tap-split with at most ``TAP_SPLIT_MAX_OUT`` output and at least
-``TAP_SPLIT_MIN_IN`` input channels. Measured on one core, 3x3x3, against the direct oneDNN conv: 16-32 -> 3
-channels 1.8-3.5x faster (both memory layouts), 32 -> 8 1.2-1.5x, 32 -> 16 0.8x; from 4-8 inputs at 720p the
-9-channel tap output costs more than it saves (0.5-1.2x), so those stay direct."""
+``TAP_SPLIT_MIN_IN`` input channels. Measured on one core, 3x3x3, against the direct oneDNN conv
+(``python -m fastvsr.bench.narrow_conv`` prints the table): 16-32 -> 3 channels 1.9-2.8x faster in both
+memory layouts, 32 -> 8 1.1x, 32 -> 16 0.7x; from 4-8 inputs at 720p the 9-channel tap output costs about
+what it saves (0.5-1.2x), so those stay direct."""
 
 
 def _onednn_inference(x: torch.Tensor) -> bool:
