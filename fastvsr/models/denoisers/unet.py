@@ -2,8 +2,9 @@
 
 Small enough to train on CPU at tiny scale; the default denoiser.  Every conv is a ``Conv3d`` with a
 ``(1, 3, 3)`` (spatial) or ``(k, 1, 1)`` (temporal) kernel, so tensors keep the ``(B, C, T, H, W)`` layout
-throughout.  Spatial resolution halves per level (the latent grid must be a multiple of
-``latent_multiple``); time is never downsampled.
+throughout; CPU float32 inference runs them on oneDNN (:class:`fastvsr.ops.conv3d.OneDNNConv3d`).  Spatial
+resolution halves per level (the latent grid must be a multiple of ``latent_multiple``); time is never
+downsampled.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import nn
 
 from fastvsr.config import require
 from fastvsr.models.denoisers.embeddings import TimeStepSizeEmbedding
+from fastvsr.ops.conv3d import OneDNNConv3d
 
 
 @dataclass
@@ -43,7 +45,7 @@ class UNetDenoiserConfig:
 
 
 def _spatial_conv(c_in: int, c_out: int, stride: int = 1) -> nn.Conv3d:
-    return nn.Conv3d(c_in, c_out, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1))
+    return OneDNNConv3d(c_in, c_out, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1))
 
 
 class FactorisedResBlock(nn.Module):
@@ -55,9 +57,9 @@ class FactorisedResBlock(nn.Module):
         self.spatial = _spatial_conv(c_in, c_out)
         self.emb_proj = nn.Linear(embed_dim, c_out)
         self.norm2 = nn.GroupNorm(groups, c_out)
-        self.temporal = nn.Conv3d(c_out, c_out, (temporal_kernel, 1, 1), padding=(temporal_kernel // 2, 0, 0),
-                                  padding_mode="replicate")
-        self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+        self.temporal = OneDNNConv3d(c_out, c_out, (temporal_kernel, 1, 1), padding=(temporal_kernel // 2, 0, 0),
+                                     padding_mode="replicate")
+        self.skip = OneDNNConv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.spatial(F.silu(self.norm1(x)))

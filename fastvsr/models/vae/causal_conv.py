@@ -18,18 +18,18 @@ import torch
 from einops import rearrange, reduce
 from torch import nn
 
+from fastvsr.ops.conv3d import OneDNNConv3d, onednn_inference
 from fastvsr.ops.layout import layout_of
 
 
-class CausalConv3d(nn.Conv3d):
+class CausalConv3d(OneDNNConv3d):
     """``Conv3d`` on ``(B, C, T, H, W)``: ``kernel_t - 1`` copies of frame 0 padded in front, zero spatial pad.
 
     Spatial stride is allowed (``stride=(1, s, s)``); the output keeps ``T`` frames and ``H/s x W/s`` pixels
     for odd spatial kernels.
 
-    CPU inference (float32, no autograd) calls oneDNN directly: PyTorch's backend choice looks only at
-    ``N*C*T*H`` and sends batch-1 convs with few channels to its reference ``slow_conv3d``, which is 6-10x slower
-    on the 3-16-channel full-resolution layers (same result up to float rounding, ~1e-6). A narrow conv (at most
+    CPU inference (float32, no autograd) calls oneDNN directly (:class:`fastvsr.ops.conv3d.OneDNNConv3d`;
+    PyTorch would send batch-1 convs with few channels to its 6-10x slower ``slow_conv3d``). A narrow conv (at most
     :data:`TAP_SPLIT_MAX_OUT` outputs from at least :data:`TAP_SPLIT_MIN_IN` inputs, e.g. a decoder's
     ``conv_out`` to RGB) runs tap-split there: see :meth:`_tap_split_forward`.
     """
@@ -49,7 +49,7 @@ class CausalConv3d(nn.Conv3d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (self.time_pad and self.out_channels <= TAP_SPLIT_MAX_OUT and self.in_channels >= TAP_SPLIT_MIN_IN
-                and _onednn_inference(x)):
+                and onednn_inference(x)):
             return self._tap_split_forward(x)
         return self._direct_forward(x)
 
@@ -60,9 +60,6 @@ class CausalConv3d(nn.Conv3d):
             if self.streaming:  # a batch of exactly time_pad frames is carried as it is (no copy, same memory)
                 self.past = x if x.shape[2] == self.time_pad else padded[:, :, -self.time_pad:].clone()
             x = padded
-        if _onednn_inference(x):
-            return torch.mkldnn_convolution(x.contiguous(memory_format=layout_of(x)), self.weight, self.bias,
-                                            self.padding, self.stride, self.dilation, self.groups)
         return super().forward(x)
 
     def _tap_split_forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -153,14 +150,6 @@ TAP_SPLIT_MIN_IN = 16
 (``python -m fastvsr.bench.narrow_conv`` prints the table): 16-32 -> 3 channels 1.9-2.8x faster in both
 memory layouts, 32 -> 8 1.1x, 32 -> 16 0.7x; from 4-8 inputs at 720p the 9-channel tap output costs about
 what it saves (0.5-1.2x), so those stay direct."""
-
-
-def _onednn_inference(x: torch.Tensor) -> bool:
-    """Whether to call oneDNN directly: CPU float32 eager inference (torch.compile traces with fake tensors,
-    which oneDNN's entry point does not take; inductor picks its own conv kernels)."""
-    return (not torch.compiler.is_compiling() and x.device.type == "cpu" and x.dtype == torch.float32
-            and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
-            and torch.backends.mkldnn.enabled)
 
 
 class FrameGroupNorm(nn.GroupNorm):
