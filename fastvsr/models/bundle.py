@@ -253,10 +253,11 @@ class VSRModel(nn.Module):
         z, pad = self.encode_lr(lr, scale)
         return self.unpad_output(self.decode(self.restore(z, steps, context)), pad)
 
-    def with_denoiser(self, denoiser: nn.Module) -> VSRModel:
-        """The same model (same parts, shared) with ``denoiser`` in place of its own (training exports its EMA
-        copy this way)."""
-        return type(self)(self.vae, denoiser, self.f16_decoder, self.sampler, self.input_upscale_mode)
+    def with_denoiser(self, denoiser: nn.Module, f16_decoder: nn.Module | None = None) -> VSRModel:
+        """The same model (same parts, shared) with ``denoiser`` in place of its own, and ``f16_decoder`` in
+        place of its f16 decoder when given (training exports its EMA copies this way)."""
+        decoder = f16_decoder if f16_decoder is not None else self.f16_decoder
+        return type(self)(self.vae, denoiser, decoder, self.sampler, self.input_upscale_mode)
 
     def _dtype(self) -> torch.dtype:
         return next(self.vae.parameters()).dtype

@@ -12,13 +12,18 @@ behind one switch:
 
 The model is the ``model`` section (:class:`fastvsr.models.ModelConfig`): ``model.vae.pretrained`` and
 ``model.decoder.pretrained`` name the stage-0 and stage-1 exports (both required: ``allow_random_vae: true``
-builds them at random, for smoke tests only); ``model.denoiser.pretrained`` optionally starts the denoiser from a saved one. The
-export is a model folder the inference CLI loads.
+builds them at random, for smoke tests only); ``model.denoiser.pretrained`` optionally starts the denoiser from
+a saved one. The export is a model folder the inference CLI loads.
+
+``train_decoder: true`` fine-tunes the f16 decoder together with the denoiser (pixel loss only, so
+``latent_steps: 0``): the trained module is then :class:`DenoiserAndDecoder`, whose one forward runs both, and
+the export holds both trained parts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -60,6 +65,7 @@ class DiffusionTrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     latent_steps: int = 0
+    train_decoder: bool = False  # fine-tune the f16 decoder jointly with the denoiser (pixel loss only)
     allow_random_vae: bool = False  # run on a random VAE / untrained f16 decoder when their pretrained is unset
     data: VideoDatasetConfig = field(default_factory=VideoDatasetConfig)
     val: ValidationClipConfig = field(default_factory=ValidationClipConfig)
@@ -70,25 +76,51 @@ class DiffusionTrainConfig:
 
     def __post_init__(self) -> None:
         require(self.latent_steps >= 0, f"latent_steps must be >= 0, got {self.latent_steps}")
+        if self.train_decoder:
+            require(self.model.decoder.kind == "f16", "train_decoder fine-tunes an f16 decoder: set "
+                    "model.decoder.kind: f16")
+            require(self.latent_steps == 0, "train_decoder trains on the pixel loss only: set latent_steps: 0 "
+                    "(the decoder takes no part in the latent loss)")
         require_trained_autoencoder(self.model, self.allow_random_vae, "stage 2", decoder=True)
 
 
+class DenoiserAndDecoder(nn.Module):
+    """What stage 2 trains with ``train_decoder``: the denoiser and the f16 decoder of ``model``, run by one
+    forward so that DDP / FSDP see every trained parameter used. ``forward(z_lq)``: LR latent
+    ``(B, c, t, h, w)`` -> (restored latent ``(B, c, t, h, w)``, its unclamped decoding ``(B, 3, T, H, W)``)."""
+
+    def __init__(self, model: VSRModel) -> None:
+        super().__init__()
+        self.denoiser = model.denoiser
+        self.decoder = model.f16_decoder
+        self._model = (model,)  # the frozen parts and the sampler; a tuple, so not a submodule
+
+    def forward(self, z_lq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z_hat = self._model[0].restore(z_lq, context=RestoreContext(denoiser=self.denoiser))
+        return z_hat, self.decoder.decode(z_hat, clamp=False)
+
+
 def build_stage2_model(cfg: DiffusionTrainConfig) -> VSRModel:
-    """The model of ``cfg.model`` with its VAE and decoder frozen (eval, no gradients); the denoiser trains."""
+    """The model of ``cfg.model`` with its VAE frozen (eval, no gradients), and its decoder too unless
+    ``cfg.train_decoder``; the denoiser trains."""
     model = build_model(cfg.model).float()  # fp32 master weights whatever the pretrained folders store
     model.vae.eval().requires_grad_(False)
-    if model.f16_decoder is not None:
+    if model.f16_decoder is not None and not cfg.train_decoder:
         model.f16_decoder.eval().requires_grad_(False)
     return model
 
 
-def restore_lq(model: VSRModel, denoiser: nn.Module, lq: torch.Tensor, scale: int) -> torch.Tensor:
-    """LR clip ``(B, 3, T, H, W)`` in ``[0, 1]`` -> restored latent ``(B, c, t, h, w)`` through the inference
-    path (``model.encode_lr`` without gradients, then ``model.restore`` running ``denoiser``, the trained and
-    possibly DDP-wrapped copy of ``model.denoiser``)."""
+def restore_lq(model: VSRModel, trained: nn.Module, lq: torch.Tensor, scale: int,
+               joint: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """LR clip ``(B, 3, T, H, W)`` in ``[0, 1]`` -> (restored latent ``(B, c, t, h, w)``, its unclamped decoding
+    ``(B, 3, T, H*s, W*s)`` when ``joint``, else ``None``) through the inference path: ``model.encode_lr`` without
+    gradients, then ``model.restore`` running ``trained`` (the trained, possibly DDP-wrapped copy of
+    ``model.denoiser``; with ``joint``, of :class:`DenoiserAndDecoder`)."""
     with torch.no_grad():
         z_lq, _ = model.encode_lr(lq, scale)
-    return model.restore(z_lq, context=RestoreContext(denoiser=denoiser))
+    if joint:
+        return trained(z_lq)
+    return model.restore(z_lq, context=RestoreContext(denoiser=trained)), None
 
 
 def latent_target(model: VSRModel, gt: torch.Tensor) -> torch.Tensor:
@@ -110,20 +142,22 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
     (see :func:`fastvsr.train.vae.train_vae`)."""
     accelerator = setup_accelerator(cfg.train)
     model = build_stage2_model(cfg)
-    denoiser = model.denoiser
+    joint = cfg.train_decoder
+    trained = DenoiserAndDecoder(model) if joint else model.denoiser
     model.vae.to(accelerator.device)
     if model.f16_decoder is not None:
         model.f16_decoder.to(accelerator.device)
     if cfg.train.gradient_checkpointing:
-        enable_gradient_checkpointing(denoiser)
+        enable_gradient_checkpointing(model.denoiser)
     loss_fn = ReconstructionLoss(cfg.loss).to(accelerator.device)
     dataset = dataset if dataset is not None else build_train_dataset(cfg.data, cfg.train)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
     val_lq = bicubic_rescale(val_gt, 1 / cfg.data.degradation.scale)
-    session = start_session(accelerator, cfg.train, cfg.optim, denoiser, cfg, resume=resume)
+    session = start_session(accelerator, cfg.train, cfg.optim, trained, cfg, resume=resume)
 
-    def validate(ema_denoiser: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        pred = model.decode(restore_lq(model, ema_denoiser, val_lq, cfg.data.degradation.scale)).float()
+    def validate(ema_trained: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        z_hat, video = restore_lq(model, ema_trained, val_lq, cfg.data.degradation.scale, joint)
+        pred = (video.clamp(0, 1) if joint else model.decode(z_hat)).float()
         return pred, val_gt, {"LR (bicubic down)": val_lq[0], "restored": pred[0], "target": val_gt[0]}
 
     if session.validation_due():
@@ -132,14 +166,21 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
         lq, gt = batch["lq"], batch["gt"]
         _check_pair(lq, gt, cfg.data.degradation.scale)
         with accelerator.autocast():
-            z_hat = restore_lq(model, session.model, lq, cfg.data.degradation.scale)
+            z_hat, video = restore_lq(model, session.model, lq, cfg.data.degradation.scale, joint)
             if session.state.step < cfg.latent_steps:
                 loss = mse_per_sample(z_hat, latent_target(model, gt)).mean()
                 logs = {"total": loss.item(), "latent_mse": loss.item(), "phase": 0.0}
             else:
-                terms = loss_fn.terms(model.decoder.decode(z_hat, clamp=False), gt)  # unclamped: gradients
+                if video is None:
+                    video = model.decoder.decode(z_hat, clamp=False)  # unclamped: gradients
+                terms = loss_fn.terms(video, gt)
                 loss = torch.stack(list(terms.values())).sum(dim=0).mean()
                 logs = {"total": loss.item(), "phase": 1.0, **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
         session.advance(loss, logs, lambda: session.validate(validate))
 
-    return session.finish(lambda ema_denoiser, folder: model.with_denoiser(ema_denoiser).save_pretrained(folder))
+    def export(ema_trained: nn.Module, folder: Path) -> None:
+        trained_model = (model.with_denoiser(ema_trained.denoiser, ema_trained.decoder) if joint
+                         else model.with_denoiser(ema_trained))
+        trained_model.save_pretrained(folder)
+
+    return session.finish(export)
