@@ -38,7 +38,7 @@ class OneDNNConv3d(nn.Conv3d):
             padding = (0, 0, 0)
         return self.onednn_conv(x, padding)
 
-    def onednn_conv(self, x: torch.Tensor, padding: tuple[int, ...] | str) -> torch.Tensor:
+    def onednn_conv(self, x: torch.Tensor, padding: tuple[int, ...]) -> torch.Tensor:
         """oneDNN's convolution of ``x`` with this layer's weight, bias, stride and ``padding`` (zeros)."""
         return torch.mkldnn_convolution(x.contiguous(memory_format=layout_of(x)), self.weight, self.bias, padding,
                                         self.stride, self.dilation, self.groups)
