@@ -198,6 +198,38 @@ def test_narrow_causal_conv_streams_its_tap_outputs():
     assert conv.past_taps is None
 
 
+@pytest.mark.parametrize("c_out", [16, 3], ids=["direct", "tap_split"])
+def test_streamed_causal_conv_reuses_its_carried_frames_without_touching_its_input(c_out):
+    """While streaming, a conv writes each batch's carried frames (input frames, or tap outputs when
+    tap-split) into the buffer of the previous batch's instead of a new tensor; a batch of exactly
+    ``time_pad`` frames is carried as it is, and the next batch then allocates rather than write into the
+    caller's tensor. The output equals one pass over the clip."""
+    from fastvsr.models.vae.causal_conv import CausalConv3d, causal_stream
+
+    torch.manual_seed(0)
+    conv = CausalConv3d(16, c_out, 3).eval()
+    x = torch.randn(1, 16, 5, 8, 6)
+    batches = [x[:, :, :2].clone(), x[:, :, 2:3], x[:, :, 3:4], x[:, :, 4:]]  # first: exactly time_pad frames
+    first_batch = batches[0].clone()
+
+    def carried() -> torch.Tensor:
+        return conv.past if conv.past_taps is None else conv.past_taps
+
+    with torch.no_grad():
+        whole = conv(x)
+        parts, pointers = [], []
+        with causal_stream(conv):
+            for batch in batches:
+                parts.append(conv(batch))
+                pointers.append(carried().data_ptr())
+    torch.testing.assert_close(torch.cat(parts, dim=2), whole, atol=1e-5, rtol=0)
+    torch.testing.assert_close(batches[0], first_batch, atol=0, rtol=0)  # the carried input was not written to
+    if c_out == 16:
+        assert pointers[0] == batches[0].data_ptr()  # carried as it is
+    assert pointers[1] != batches[0].data_ptr()
+    assert pointers[2] == pointers[3] == pointers[1]  # one buffer from then on
+
+
 @pytest.mark.parametrize("batch", [1, 2, 3])
 def test_frame_batches_match_the_whole_clip_and_stream_only_in_inference(batch):
     """Encoding / decoding ``batch`` frames at a time (the causal padding carried between batches) equals

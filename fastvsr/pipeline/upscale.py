@@ -176,9 +176,9 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             pieces = [(tile.rows.scaled(f_enc).slice, tile.cols.scaled(f_enc).slice) for tile, _ in group]
             context = RestoreContext(
                 z_first=None if first is None else model.encode(
-                    torch.cat([first[..., r, c] for r, c in pieces]).to(dtype)),
+                    _stack_pieces(first, pieces).to(dtype)),
                 prompt_embeds=None if prompt is None else _repeat_batch(prompt, len(group)))
-            restored = _restore_piece(model, torch.cat([x[..., r, c] for r, c in pieces]), cfg, context)
+            restored = _restore_piece(model, _stack_pieces(x, pieces), cfg, context)
             with stage("blend tiles"):
                 for (tile, weight), piece in zip(group, restored.split(b), strict=True):
                     if single:
@@ -193,6 +193,15 @@ def upscale_clip(model: nn.Module, lr: torch.Tensor, cfg: InferConfig,
             with stage("colour fix"):
                 sr = color_fix(sr, lr_unpadded, cfg.color_fix)
     return sr
+
+
+def _stack_pieces(x: torch.Tensor, pieces: list[tuple[slice, slice]]) -> torch.Tensor:
+    """The ``(rows, cols)`` pieces of ``x`` ``(B, C, T, H, W)`` stacked along the batch; one piece is a view
+    of ``x`` (no copy of the chunk's encoder input when it is restored whole)."""
+    if len(pieces) == 1:
+        rows, cols = pieces[0]
+        return x[..., rows, cols]
+    return torch.cat([x[..., r, c] for r, c in pieces])
 
 
 def _encoder_input(frame: torch.Tensor, info: PadInfo, multiple: int) -> torch.Tensor:

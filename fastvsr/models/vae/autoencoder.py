@@ -40,7 +40,7 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
-DEFAULT_FRAME_BATCH = 2  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
+DEFAULT_FRAME_BATCH = 1  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
 # fastvsr.pipeline.config.DEFAULT_FRAME_BATCH (InferConfig's), for models used without prepare_model
 
 

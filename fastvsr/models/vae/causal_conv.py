@@ -46,6 +46,7 @@ class CausalConv3d(OneDNNConv3d):
         self.past: torch.Tensor | None = None  # (B, C_in, time_pad, H, W): those frames (None: at frame 0)
         # tap-split path: (B, kernel_t * C_out, time_pad, H', W'), the per-tap outputs of those frames
         self.past_taps: torch.Tensor | None = None
+        self.owns_past = False  # self.past is this conv's own buffer (not a caller's input), so it may be reused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (self.time_pad and self.out_channels <= TAP_SPLIT_MAX_OUT and self.in_channels >= TAP_SPLIT_MIN_IN
@@ -58,7 +59,10 @@ class CausalConv3d(OneDNNConv3d):
         if self.time_pad:
             padded = self._time_padded(x)
             if self.streaming:  # a batch of exactly time_pad frames is carried as it is (no copy, same memory)
-                self.past = x if x.shape[2] == self.time_pad else padded[:, :, -self.time_pad:].clone()
+                if x.shape[2] == self.time_pad:
+                    self.past, self.owns_past = x, False
+                else:
+                    self.past, self.owns_past = _carry(self.past, padded, self.time_pad, self.owns_past), True
             x = padded
         return super().forward(x)
 
@@ -86,13 +90,25 @@ class CausalConv3d(OneDNNConv3d):
         for k in range(kt - 1):
             out += taps[:, k * c_out:(k + 1) * c_out, k:k + frames]
         if self.streaming:
-            self.past_taps = taps[:, :, -pad:].clone()
+            self.past_taps = _carry(self.past_taps, taps, pad, owned=True)
         return out
 
     def _time_padded(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, time_pad + T, H, W)``: the carried frames (or copies of frame 0), then ``x``."""
         past = self.past if self.past is not None else x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1)
         return _prepend_frames(past, x)
+
+
+def _carry(buffer: torch.Tensor | None, frames: torch.Tensor, count: int, owned: bool) -> torch.Tensor:
+    """The last ``count`` frames of ``frames`` ``(B, C, T, H, W)`` as a tensor of their own, written into
+    ``buffer`` (the previous batch's carried frames) when this conv owns it and its shape matches: a frame
+    stream then allocates its carried frames once instead of at every batch (the old and the new ones no
+    longer coexist, and the allocator is not handed a fresh block per batch). ``frames`` must not alias
+    ``buffer``."""
+    last = frames[:, :, -count:]
+    if owned and buffer is not None and buffer.shape == last.shape and buffer.dtype == last.dtype:
+        return buffer.copy_(last)
+    return last.clone()
 
 
 def _prepend_frames(past: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -117,12 +133,12 @@ def causal_stream(module: nn.Module) -> Iterator[None]:
     the carried frames are dropped."""
     convs = [m for m in module.modules() if isinstance(m, CausalConv3d)]
     for conv in convs:
-        conv.streaming, conv.past, conv.past_taps = True, None, None
+        conv.streaming, conv.past, conv.past_taps, conv.owns_past = True, None, None, False
     try:
         yield
     finally:
         for conv in convs:
-            conv.streaming, conv.past, conv.past_taps = False, None, None
+            conv.streaming, conv.past, conv.past_taps, conv.owns_past = False, None, None, False
 
 
 def frame_slices(num_frames: int, batch: int) -> list[slice]:
