@@ -26,8 +26,9 @@ two factors were calibrated on CPU (peak RSS of the shipped default model at 1-1
 the peak a tile adds (the rest: its inputs, residual branches, oneDNN's blocked-layout copies), and the
 factors overestimate every measured peak by 12-62 %. With the VAE in frame batches
 (``InferConfig.frame_batch``) the output-size copies of a chunk weigh more than the tiles; the fixed factor
-keeps the estimate above the peaks of 1-8-frame batches at 17 frames
-(``configs/bench/default_cpu_frames.yaml``: 9-43 % above the measured added RSS).
+keeps the estimate above the peaks of 1-4-frame batches at 17 frames (``configs/bench/default_cpu_frames.yaml``:
+61-163 % above the measured added RSS since the causal convs reuse their carried frames; a safe side, left
+uncalibrated).
 """
 
 from __future__ import annotations
