@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastvsr.config import require
+from fastvsr.frame_batch import DEFAULT_FRAME_BATCH
 from fastvsr.models.config import ModelConfig
 from fastvsr.ops.color_fix_mode import ColorFix
-from fastvsr.pipeline.config import DEFAULT_FRAME_BATCH
 from fastvsr.precision import Precision
 
 

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 
 from fastvsr.config import require
 from fastvsr.data.codecs import codec_problem, default_pix_fmt
+from fastvsr.frame_batch import DEFAULT_FRAME_BATCH
 from fastvsr.ops.color_fix_mode import ColorFix
 from fastvsr.precision import Precision
 
 DEFAULT_OVERLAP = 8  # frames / latent pixels shared by neighbouring chunks / tiles, when the size allows
 AUTO_TILE = "auto"  # InferConfig.tile: tile only when the chunk does not fit the memory budget
 AUTO_MIN_TILE = 16  # latent pixels: the shortest side automatic tiles get (at least 4 x tile_overlap)
-DEFAULT_FRAME_BATCH = 1  # frames the causal VAE encodes / decodes at a time (models' own default: its twin in
-# fastvsr.models.vae.autoencoder, which cannot import the pipeline)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
+from fastvsr.frame_batch import DEFAULT_FRAME_BATCH
 from fastvsr.models.vae.blocks import BlockStyle, Downsample3D, Upsample3D, res_stack
 from fastvsr.models.vae.causal_conv import CausalConv3d, causal_stream, frame_slices
 from fastvsr.models.vae.common import DecoderContext, VideoVAEMixin
@@ -38,10 +39,6 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
         raise ValueError(f"temporal_factor {temporal_factor} must be a power of 2 <= the spatial factor "
                          f"{2 ** n_space}")
     return n_space, n_time
-
-
-DEFAULT_FRAME_BATCH = 1  # frames encoded / decoded at a time in inference (0: the whole clip); the same as
-# fastvsr.pipeline.config.DEFAULT_FRAME_BATCH (InferConfig's), for models used without prepare_model
 
 
 class _CausalCoder(nn.Module):
