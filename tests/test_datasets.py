@@ -91,6 +91,15 @@ def test_cache_holds_exactly_the_fresh_pairs(sample_clip, tmp_path):
             assert torch.equal(cached["gt"], made["gt"]) and torch.equal(cached["lq"], made["lq"])
 
 
+def test_a_cache_refuses_the_pairs_of_another_data_config(sample_clip, tmp_path):
+    cache = str(tmp_path / "cache")
+    fill_cache(VideoSRDataset(config([sample_clip], num_frames=3, repeat=2, cache_dir=cache)), epochs=1)
+    # where and how pairs are stored does not change them: the same cache serves
+    VideoSRDataset(config([sample_clip], num_frames=3, repeat=2, cache_dir=cache, cache_epochs=4, keep_in_memory=True))
+    with pytest.raises(InputError, match=r"holds the pairs of another data config \(it differs in crop_size, num_frames\)"):
+        VideoSRDataset(config([sample_clip], num_frames=1, crop_size=[32, 32], repeat=2, cache_dir=cache))
+
+
 def test_frames_kept_in_memory_give_exactly_the_items_read_from_disk(sample_clip, tmp_path, monkeypatch):
     clip, _ = read_video(sample_clip, num_frames=8)
     write_video(tmp_path / "frames", clip[..., :64, :96], 25)

@@ -9,6 +9,8 @@ the fly, which keeps training compute-bound (DOVE issue #11).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +69,8 @@ class VideoDatasetConfig:
     ``degradations``: when not empty, each item is degraded by one of these, drawn uniformly (``degradation``
     then only sets the scale, which every entry must share). ``cache_epochs`` (with ``cache_dir``): epoch ``e``
     reads the cached pairs of epoch ``e % cache_epochs``, so a slow degradation is paid for a few epochs only (0:
-    every epoch its own pairs). ``context``: the degradation
+    every epoch its own pairs; the cache records the settings its pairs come from in ``pairs.json`` and refuses
+a config with others). ``context``: the degradation
     runs on a region ``context`` times the crop (DOVE: 1.5, limited by the frame), and the pair is then cropped
     from it, so blur and codec see real surroundings instead of the crop's borders. ``keep_in_memory``: decode each
     source once (on first use, in each data-loader worker) and hold all its frames as uint8, instead of decoding
@@ -122,6 +125,43 @@ def cache_file(cache_dir: str | Path, epoch: int, index: int) -> Path:
     return Path(cache_dir) / f"e{epoch:04d}_i{index:07d}.safetensors"
 
 
+CACHE_KEY_FILE = "pairs.json"
+STORAGE_FIELDS = ("cache_dir", "cache_epochs", "keep_in_memory", "prompt_embeds_dir")  # do not change a pair
+
+
+def pairs_key(cfg: VideoDatasetConfig) -> dict:
+    """The settings of ``cfg`` that decide its pairs (all but where and how they are stored), JSON-ready."""
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in STORAGE_FIELDS}
+    return json.loads(json.dumps(fields, default=str))
+
+
+def check_cache_key(cfg: VideoDatasetConfig) -> None:
+    """Refuse a ``cache_dir`` whose ``pairs.json`` records another data config (its pairs would be read as this
+    config's, silently). A cache without the file (none yet, or an older one) passes.
+
+    Raises:
+        InputError: naming the settings that differ.
+    """
+    path = Path(cfg.cache_dir) / CACHE_KEY_FILE
+    if not path.is_file():
+        return
+    stored, mine = json.loads(path.read_text()), pairs_key(cfg)
+    differ = sorted(k for k in stored.keys() | mine.keys() if stored.get(k) != mine.get(k))
+    if differ:
+        raise InputError(f"cache_dir {cfg.cache_dir} holds the pairs of another data config (it differs in "
+                         f"{', '.join(differ)}): give this config its own data.cache_dir, or delete that folder")
+
+
+def write_cache_key(cfg: VideoDatasetConfig) -> None:
+    """Record in ``cache_dir`` which data config its pairs belong to (after :func:`check_cache_key`)."""
+    check_cache_key(cfg)
+    path = Path(cfg.cache_dir) / CACHE_KEY_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(pairs_key(cfg), indent=1, sort_keys=True))
+
+
 class VideoSRDataset(Dataset):
     """Items ``{"gt": (3, T, H, W), "lq": (3, T, H / s, W / s), "name": str}`` (and ``"prompt_embeds"`` ``(L, C)``
     with ``prompt_embeds_dir``), floats in ``[0, 1]``, where
@@ -134,6 +174,8 @@ class VideoSRDataset(Dataset):
     """
 
     def __init__(self, cfg: VideoDatasetConfig) -> None:
+        if cfg.cache_dir is not None:
+            check_cache_key(cfg)
         self.cfg = cfg
         self.epoch = 0
         self._planes: dict[int, np.ndarray] = {}  # source index -> (3, T, H, W) frames (keep_in_memory)
@@ -248,6 +290,7 @@ def fill_cache(dataset: VideoSRDataset, epochs: int, overwrite: bool = False) ->
     """
     if dataset.cfg.cache_dir is None:
         raise InputError("set cache_dir to fill a degradation cache")
+    write_cache_key(dataset.cfg)
     written = 0
     epochs = min(epochs, dataset.cfg.cache_epochs) if dataset.cfg.cache_epochs else epochs
     jobs = [(e, i) for e in range(epochs) for i in range(len(dataset))]
