@@ -25,12 +25,11 @@ def tiny_reference_config(repo_root, clip, out, *overrides):
     shorter interrupted run takes the same steps), no cache."""
     return load_config(ReferenceTrainConfig, [repo_root / CONFIG],
                        [f"data.sources=[{clip}]", "data.image_folders=[]", "data.cache_dir=null", "data.repeat=4",
-                        "data.degradations=[]",
-                        "data.crop_size=[32,32]", f"val.path={clip}", "val.height=64", "val.width=64",
-                        f"train.output_dir={out}", "train.batch_size=2", "train.max_steps=48",
-                        "train.validate_every=48", "train.checkpoint_every=24", "train.log_every=12", "train.precision=fp32",
-                        "train.ema_decay=0.5", "model.channels=8", "model.num_blocks=1", "optim.lr=5e-3",
-                        "optim.warmup_steps=0", "optim.schedule=constant",
+                        "data.degradations=[]", "data.crop_size=[32,32]", f"val.path={clip}", "val.height=64",
+                        "val.width=64", f"train.output_dir={out}", "train.batch_size=2", "train.max_steps=48",
+                        "train.validate_every=48", "train.checkpoint_every=24", "train.log_every=12",
+                        "train.precision=fp32", "train.ema_decay=0.5", "model.channels=8", "model.num_blocks=1",
+                        "optim.lr=5e-3", "optim.warmup_steps=0", "optim.schedule=constant",
                         *overrides])
 
 

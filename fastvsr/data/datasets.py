@@ -69,13 +69,13 @@ class VideoDatasetConfig:
     ``degradations``: when not empty, each item is degraded by one of these, drawn uniformly (``degradation``
     then only sets the scale, which every entry must share). ``cache_epochs`` (with ``cache_dir``): epoch ``e``
     reads the cached pairs of epoch ``e % cache_epochs``, so a slow degradation is paid for a few epochs only (0:
-    every epoch its own pairs; the cache records the settings its pairs come from in ``pairs.json`` and refuses
-a config with others). ``context``: the degradation
-    runs on a region ``context`` times the crop (DOVE: 1.5, limited by the frame), and the pair is then cropped
-    from it, so blur and codec see real surroundings instead of the crop's borders. ``keep_in_memory``: decode each
-    source once (on first use, in each data-loader worker) and hold all its frames as uint8, instead of decoding
-    the clip again for every item; the items are identical either way. Only for datasets that fit in memory (the
-    default model's 340 training frames take 190 MB): an item then costs about 1.5 ms instead of 9 ms.
+    every epoch its own pairs; the cache records the settings its pairs come from in ``pairs.json`` and refuses a
+    config with others). ``context``: the degradation runs on a region ``context`` times the crop (DOVE: 1.5,
+    limited by the frame), and the pair is then cropped from it, so blur and codec see real surroundings instead of
+    the crop's borders. ``keep_in_memory``: decode each source once (on first use, in each data-loader worker) and
+    hold all its frames as uint8, instead of decoding the clip again for every item; the items are identical either
+    way. Only for datasets that fit in memory (the default model's 340 training frames take 190 MB): an item then
+    costs about 1.5 ms instead of 9 ms.
     ``prompt_embeds_dir``: a folder of per-source text embeddings, ``<clip name>.safetensors`` each holding
     ``prompt_embeds`` ``(1, L, C)`` (e.g. T5 embeddings of a caption of the clip, computed offline, padded to one
     ``L`` for all sources); every item of that source then carries it as ``"prompt_embeds"`` ``(L, C)``."""

@@ -11,11 +11,11 @@ from fastvsr.losses.lower_bound import (
 )
 from fastvsr.losses.perceptual import BackboneWeights, DISTSLoss, LPIPSLoss, Perceptual, build_perceptual
 from fastvsr.losses.pixel import frame_difference_l1, l1_per_sample, mse_per_sample
-from fastvsr.losses.reconstruction import ReconstructionLoss, ReconstructionLossConfig
+from fastvsr.losses.reconstruction import ReconstructionLoss, ReconstructionLossConfig, batch_total
 
 __all__ = [
     "gaussian_kl_per_sample", "LowerBoundConfig", "LowerBoundMode", "floor_needed",
     "interpolation_floor", "lower_bound_lambda", "lower_bound_objective", "BackboneWeights", "DISTSLoss",
     "LPIPSLoss", "Perceptual", "build_perceptual", "frame_difference_l1", "l1_per_sample", "mse_per_sample",
-    "ReconstructionLoss", "ReconstructionLossConfig",
+    "ReconstructionLoss", "ReconstructionLossConfig", "batch_total",
 ]

@@ -64,3 +64,10 @@ class ReconstructionLoss(nn.Module):
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Total loss per sample, ``(B,)`` float32."""
         return torch.stack(list(self.terms(pred, target).values())).sum(dim=0)
+
+
+def batch_total(terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    """The training loss of per-sample terms ``{name: (B,)}`` (their sum, averaged over the batch) and the
+    scalars a stage logs for it: ``total`` and ``rec/<name>`` (each term's batch mean)."""
+    total = torch.stack(list(terms.values())).sum(dim=0).mean()
+    return total, {"total": total.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}

@@ -71,8 +71,7 @@ def reference_upscaler(folder: Path) -> Upscaler:
     """A trained reference CNN (:mod:`fastvsr.models.reference_cnn`) restoring each frame, CPU, fp32."""
     from fastvsr.models.reference_cnn import load_reference_cnn
 
-    network = load_reference_cnn(folder)
-    return lambda lr: network(lr)
+    return load_reference_cnn(folder)
 
 
 def degraded_inputs(gt: torch.Tensor, kinds: dict[str, DegradationConfig], seed: int) -> dict[str, torch.Tensor]:

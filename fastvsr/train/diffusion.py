@@ -33,7 +33,7 @@ from torch.utils.data import Dataset
 from fastvsr.config import require
 from fastvsr.data.datasets import VideoDatasetConfig
 from fastvsr.errors import InputError
-from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig, mse_per_sample
+from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig, batch_total, mse_per_sample
 from fastvsr.models.bundle import RestoreContext, VSRModel
 from fastvsr.models.config import ModelConfig
 from fastvsr.models.registry import build_model
@@ -174,8 +174,8 @@ def train_diffusion(cfg: DiffusionTrainConfig, resume: bool = False,
                 if video is None:
                     video = model.decoder.decode(z_hat, clamp=False)  # unclamped: gradients
                 terms = loss_fn.terms(video, gt)
-                loss = torch.stack(list(terms.values())).sum(dim=0).mean()
-                logs = {"total": loss.item(), "phase": 1.0, **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
+                loss, logs = batch_total(terms)
+                logs["phase"] = 1.0
         session.advance(loss, logs, lambda: session.validate(validate))
 
     def export(ema_trained: nn.Module, folder: Path) -> None:

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 
 from fastvsr.config import require
 from fastvsr.data.datasets import VideoDatasetConfig
-from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig
+from fastvsr.losses import ReconstructionLoss, ReconstructionLossConfig, batch_total
 from fastvsr.models.reference_cnn import ReferenceCNN
 from fastvsr.ops.resize import bicubic_rescale
 from fastvsr.train.accelerator import setup_accelerator
@@ -72,22 +72,20 @@ def train_reference(cfg: ReferenceTrainConfig, resume: bool = False,
     dataset = dataset if dataset is not None else build_train_dataset(cfg.data, cfg.train)
     val_gt = load_validation_clip(cfg.val).to(accelerator.device)
     val_lq = bicubic_rescale(val_gt, 1 / cfg.model.scale)
+    val_bicubic = bicubic_rescale(val_lq, cfg.model.scale)
     session = start_session(accelerator, cfg.train, cfg.optim, network, cfg, resume=resume)
 
     def validate_forward(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         pred = model(val_lq).float()
-        bicubic = bicubic_rescale(val_lq, cfg.model.scale)
-        return pred, val_gt, {"bicubic": bicubic[0], "reference CNN": pred[0], "target": val_gt[0]}
+        return pred, val_gt, {"bicubic": val_bicubic[0], "reference CNN": pred[0], "target": val_gt[0]}
 
     validate = functools.partial(session.validate, validate_forward, also_score={"bicubic": "bicubic"})
     if session.validation_due():
         validate()
     for batch in session.batches(dataset):
         with accelerator.autocast():
-            terms = loss_fn.terms(session.model(batch["lq"], clamp=False), batch["gt"])
-            loss = torch.stack(list(terms.values())).sum(dim=0).mean()
-        session.advance(loss, {"total": loss.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}},
-                        validate)
+            loss, logs = batch_total(loss_fn.terms(session.model(batch["lq"], clamp=False), batch["gt"]))
+        session.advance(loss, logs, validate)
 
     def export(model: nn.Module, folder: Path) -> None:
         model.save_pretrained(folder)

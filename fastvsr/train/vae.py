@@ -41,6 +41,7 @@ from fastvsr.losses import (
     LowerBoundConfig,
     ReconstructionLoss,
     ReconstructionLossConfig,
+    batch_total,
     floor_needed,
     gaussian_kl_per_sample,
     interpolation_floor,
@@ -145,8 +146,7 @@ def _f8_loss(model: nn.Module, loss_fn: ReconstructionLoss, kl_weight: float, gt
     recon, mean, logvar = model(gt, generator)
     terms = loss_fn.terms(recon, gt)
     terms["kl"] = kl_weight * gaussian_kl_per_sample(mean, logvar)
-    total = torch.stack(list(terms.values())).sum(dim=0).mean()
-    return total, {"total": total.item(), **{f"rec/{k}": v.mean().item() for k, v in terms.items()}}
+    return batch_total(terms)
 
 
 def f16_encoder_input(gt: torch.Tensor, f16_input: str, lq: torch.Tensor | None = None) -> torch.Tensor:
