@@ -11,7 +11,7 @@ with ``scripts/train_vae.py`` / ``scripts/train_diffusion.py`` once the data exi
 * ``stage2_f8_twin``: the same denoiser recipe on the f8 decoder (a separately trained twin; optional);
 * ``twin``: the f16 model's own encoder and denoiser with the VAE's f8 decoder (no training): the twin the
   report compares against;
-* ``reference_cnn``: a plain 2D x4 CNN on the same mixed-degradation pairs (:mod:`fastvsr.train.reference`;
+* ``reference_cnn``: a plain 2D x4 CNN on the same data and degradation mix (:mod:`fastvsr.train.reference`;
   optional): what this data and budget allow outside the f16 architecture (``model_report.py --reference``).
 
 Stages 1 and 2 train on a mixture of degradations (``data.degradations``: clean bicubic, mild real-world and

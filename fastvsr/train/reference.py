@@ -1,5 +1,5 @@
 """Training of the reference CNN (:mod:`fastvsr.models.reference_cnn`): a plain x4 SR network at LR
-resolution, trained on the same degraded pairs and loop as the default model's stages, so the report can put
+resolution, trained on the default model's data and degradation mix with the stages' loop, so the report can put
 what this data and CPU budget allow beside what the f16 model reaches.
 
 ``L = L_rec(CNN(lq), gt)`` (``loss``, L1 by default) on the dataset's pairs, each frame on its own. Validation
