@@ -49,7 +49,9 @@ def build_vae(cfg: VAEConfig) -> VAE:
         return CogVideoXVAE(down_block_types=("CogVideoXDownBlock3D",) * n, up_block_types=("CogVideoXUpBlock3D",) * n,
                             temporal_compression_ratio=cfg.temporal_factor, **sizes)
     return SpatioTemporalVAE(temporal_factor=cfg.temporal_factor, shortcut=cfg.shortcut, norm_type=cfg.norm_type,
-                             act_fn=cfg.act_fn, upsample_mode=cfg.upsample_mode, **sizes)
+                             act_fn=cfg.act_fn, upsample_mode=cfg.upsample_mode,
+                             decoder_layers_per_block=cfg.decoder_layers_per_block,
+                             decoder_time_kernel=cfg.decoder_time_kernel, **sizes)
 
 
 def load_vae(kind: str, folder: str | Path, torch_dtype: torch.dtype | None = None) -> VAE:

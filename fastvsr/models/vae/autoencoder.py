@@ -41,6 +41,20 @@ def _levels(block_out_channels: tuple[int, ...], temporal_factor: int) -> tuple[
     return n_space, n_time
 
 
+def decoder_levels(block_out_channels: tuple[int, ...], layers_per_block: int,
+                   decoder_layers_per_block: tuple[int, ...] | None) -> list[int]:
+    """Residual blocks of every decoder level, in ``block_out_channels`` order (finest resolution first):
+    ``decoder_layers_per_block`` when given (one positive entry per level), else ``layers_per_block + 1`` each
+    (the diffusers convention)."""
+    if decoder_layers_per_block is None:
+        return [layers_per_block + 1] * len(block_out_channels)
+    depths = list(decoder_layers_per_block)
+    if len(depths) != len(block_out_channels) or min(depths) < 1:
+        raise ValueError(f"decoder_layers_per_block needs {len(block_out_channels)} positive entries (one per "
+                         f"level of block_out_channels), got {depths}")
+    return depths
+
+
 class _CausalCoder(nn.Module):
     """What the encoder and decoder share: gradient checkpointing of blocks (diffusers'
     ``enable_gradient_checkpointing()``) and the frame batches of inference."""
@@ -120,30 +134,37 @@ class CausalDecoder3D(_CausalCoder):
     latent size; the head is per-frame norm and activation (none for the norm-free style) and a causal
     ``conv_out`` (plus, with ``shortcut``, :func:`latent_to_pixels` of the latent at the head's output size).
     ``frame_batches`` are consecutive slices of the clip (see the module docstring).
+
+    ``decoder_layers_per_block`` sets the residual blocks of each level (:func:`decoder_levels`), so the width
+    and depth can sit where the decoder runs at a given resolution; ``decoder_time_kernel: 1`` makes every conv
+    per frame (see :mod:`fastvsr.models.vae.blocks`).
     """
 
     def __init__(self, block_out_channels: tuple[int, ...], layers_per_block: int, latent_channels: int,
                  temporal_factor: int, norm_num_groups: int, out_channels: int = 3, shortcut: bool = False,
-                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest") -> None:
+                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest",
+                 decoder_layers_per_block: tuple[int, ...] | None = None, decoder_time_kernel: int = 3) -> None:
         super().__init__()
         n_space, n_time = _levels(block_out_channels, temporal_factor)
-        self.style = style = BlockStyle(norm_num_groups, norm_type, act_fn, upsample_mode)
+        self.style = style = BlockStyle(norm_num_groups, norm_type, act_fn, upsample_mode, decoder_time_kernel)
         if shortcut:
             check_shortcut(latent_channels, 2 ** n_space, temporal_factor)
         self.shortcut = shortcut
         self.temporal_factor = temporal_factor
         chs = list(reversed(block_out_channels))
-        self.conv_in = CausalConv3d(latent_channels, chs[0], 3)
+        depths = list(reversed(decoder_levels(block_out_channels, layers_per_block, decoder_layers_per_block)))
+        kernel = (decoder_time_kernel, 3, 3)
+        self.conv_in = CausalConv3d(latent_channels, chs[0], kernel)
         self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, style))
         blocks: list[nn.Module] = []
-        for i, ch in enumerate(chs):
-            layers = res_stack(chs[max(i - 1, 0)], ch, layers_per_block + 1, style)
+        for i, (ch, depth) in enumerate(zip(chs, depths)):
+            layers = res_stack(chs[max(i - 1, 0)], ch, depth, style)
             if i < n_space:
                 layers.append(Upsample3D(ch, compress_time=i < n_time, mode=upsample_mode))
             blocks.append(nn.Sequential(*layers))
         self.up_blocks = nn.ModuleList(blocks)
         self.norm_out = style.norm_layer(chs[-1])
-        self.conv_out = CausalConv3d(chs[-1], out_channels, 3)
+        self.conv_out = CausalConv3d(chs[-1], out_channels, kernel)
         if shortcut:
             nn.init.zeros_(self.conv_out.weight)
             nn.init.zeros_(self.conv_out.bias)
@@ -183,20 +204,24 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
     decoder_kind = "spatiotemporal"
     temporal_factor_key = "temporal_factor"
     decoder_keys = ("block_out_channels", "layers_per_block", "latent_channels", "temporal_factor", "norm_num_groups",
-                    "shortcut", "norm_type", "act_fn", "upsample_mode")
+                    "shortcut", "norm_type", "act_fn", "upsample_mode", "decoder_layers_per_block",
+                    "decoder_time_kernel")
 
     @register_to_config
     def __init__(self, block_out_channels: tuple[int, ...] = (32, 64, 64, 128), layers_per_block: int = 1,
                  latent_channels: int = 8, temporal_factor: int = 4, norm_num_groups: int = 8,
                  scaling_factor: float = 1.0, shift_factor: float | None = None, shortcut: bool = False,
-                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest") -> None:
+                 norm_type: str = "group", act_fn: str = "silu", upsample_mode: str = "nearest",
+                 decoder_layers_per_block: tuple[int, ...] | None = None, decoder_time_kernel: int = 3) -> None:
         super().__init__()
         kwargs = dict(block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
                       latent_channels=latent_channels, temporal_factor=temporal_factor,
                       norm_num_groups=norm_num_groups, shortcut=shortcut, norm_type=norm_type, act_fn=act_fn,
                       upsample_mode=upsample_mode)
         self.encoder = CausalEncoder3D(**kwargs)
-        self.decoder = CausalDecoder3D(**kwargs)
+        self.decoder = CausalDecoder3D(**kwargs, decoder_time_kernel=decoder_time_kernel,
+                                       decoder_layers_per_block=None if decoder_layers_per_block is None
+                                       else tuple(decoder_layers_per_block))
 
     def _moments(self, video: torch.Tensor) -> torch.Tensor:
         return self.encoder(video)

@@ -7,6 +7,11 @@ whose decoder must learn super-resolution on a CPU (the default model, ``docs/de
 faster with it, because a PixelShuffle upsampler gives every output sub-pixel its own channels, where nearest
 upsampling hands the four sub-pixels identical features.
 
+``time_kernel`` (``decoder_time_kernel`` in the VAE config, decoder only) is the temporal size of the residual
+blocks' and the decoder's input and output convs: 3 by default, 1 for a decoder that restores every frame on its
+own (its time mixing then lies in the causal encoder and the denoiser). A per-frame decoder trains on single
+frames exactly as it runs on clips, and a 1x3x3 conv costs a third of a 3x3x3 one.
+
 The encoder's and decoder's output heads use :meth:`BlockStyle.head`: norm + activation for the default style,
 nothing for the norm-free one (EDSR ends its body with a bare conv too). A ReLU in front of a zero-initialised
 output conv can die for good: in the default model's f16 decoder every head feature went negative within 50
@@ -27,6 +32,7 @@ from fastvsr.ops.pixel import pixel_shuffle_frames
 NORM_TYPES = ("group", "none")
 ACT_FNS = ("silu", "relu")
 UPSAMPLE_MODES = ("nearest", "pixel_shuffle")
+TIME_KERNELS = (1, 3)
 
 
 @dataclass(frozen=True)
@@ -37,12 +43,15 @@ class BlockStyle:
     norm: str = "group"
     act: str = "silu"
     upsample: str = "nearest"
+    time_kernel: int = 3  # temporal size of the residual blocks' convs: 3 (causal, two past frames) or 1 (per frame)
 
     def __post_init__(self) -> None:
         for value, allowed, name in ((self.norm, NORM_TYPES, "norm_type"), (self.act, ACT_FNS, "act_fn"),
                                      (self.upsample, UPSAMPLE_MODES, "upsample_mode")):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got '{value}'")
+        if self.time_kernel not in TIME_KERNELS:
+            raise ValueError(f"decoder_time_kernel must be one of {TIME_KERNELS}, got {self.time_kernel}")
 
     def norm_layer(self, channels: int) -> nn.Module:
         """Per-frame group norm, or identity for ``norm="none"``."""
@@ -60,15 +69,18 @@ class BlockStyle:
 
 
 class ResBlock3D(nn.Module):
-    """Norm-act-causal conv twice plus a (1x1x1 when channels change) skip: ``(B, c_in, T, H, W) -> c_out``."""
+    """Norm-act-causal conv twice plus a (1x1x1 when channels change) skip: ``(B, c_in, T, H, W) -> c_out``.
+
+    The convs are ``style.time_kernel x 3 x 3``: with ``time_kernel=1`` the block works on every frame alone."""
 
     def __init__(self, c_in: int, c_out: int, style: BlockStyle) -> None:
         super().__init__()
         self.style = style
         self.norm1 = style.norm_layer(c_in)
-        self.conv1 = CausalConv3d(c_in, c_out, 3)
+        kernel = (style.time_kernel, 3, 3)
+        self.conv1 = CausalConv3d(c_in, c_out, kernel)
         self.norm2 = style.norm_layer(c_out)
-        self.conv2 = CausalConv3d(c_out, c_out, 3)
+        self.conv2 = CausalConv3d(c_out, c_out, kernel)
         self.skip = CausalConv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastvsr.config import require
+from fastvsr.models.vae.autoencoder import decoder_levels
 from fastvsr.models.vae.blocks import BlockStyle
 from fastvsr.models.vae.shortcut import check_shortcut
 
@@ -31,7 +32,9 @@ class VAEConfig:
     :mod:`fastvsr.models.vae.shortcut`; it needs ``temporal_factor: 1`` and ``latent_channels = 3 p^2``.
     ``norm_type`` (group/none), ``act_fn`` (silu/relu) and ``upsample_mode`` (nearest/pixel_shuffle) pick the
     block design of the spatiotemporal kind (:class:`fastvsr.models.vae.blocks.BlockStyle`); the defaults are
-    the usual latent-diffusion blocks.
+    the usual latent-diffusion blocks. ``decoder_layers_per_block`` (one entry per ``block_out_channels``
+    level, finest first; default ``layers_per_block + 1`` each) and ``decoder_time_kernel`` (3, or 1 for a
+    per-frame decoder) shape the spatiotemporal decoder only (:class:`fastvsr.models.vae.CausalDecoder3D`).
     """
 
     kind: str = "spatiotemporal"
@@ -48,6 +51,8 @@ class VAEConfig:
     norm_type: str = "group"
     act_fn: str = "silu"
     upsample_mode: str = "nearest"
+    decoder_layers_per_block: tuple[int, ...] | None = None
+    decoder_time_kernel: int = 3
 
     def __post_init__(self) -> None:
         require(self.kind in VAE_KINDS, f"vae.kind must be one of {VAE_KINDS}, got '{self.kind}'")
@@ -74,8 +79,16 @@ class VAEConfig:
             style = BlockStyle(self.norm_num_groups, self.norm_type, self.act_fn, self.upsample_mode)
         except ValueError as err:
             raise ValueError(f"vae.{err}") from None
-        require(self.kind == "spatiotemporal" or style == BlockStyle(self.norm_num_groups),
-                "vae.norm_type, act_fn and upsample_mode are only for kind=spatiotemporal")
+        require(self.kind == "spatiotemporal" or (style == BlockStyle(self.norm_num_groups)
+                                                   and self.decoder_layers_per_block is None
+                                                   and self.decoder_time_kernel == 3),
+                "vae.norm_type, act_fn, upsample_mode, decoder_layers_per_block and decoder_time_kernel are only "
+                "for kind=spatiotemporal")
+        try:
+            decoder_levels(self.block_out_channels, self.layers_per_block, self.decoder_layers_per_block)
+            BlockStyle(time_kernel=self.decoder_time_kernel)
+        except ValueError as err:
+            raise ValueError(f"vae.{err}") from None
         if self.shortcut:
             require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
             try:
