@@ -15,7 +15,15 @@ from PIL import Image
 from fastvsr.config import load_config
 from fastvsr.errors import InputError
 from fastvsr.models import ModelConfig, build_model
-from fastvsr.recipes.default_model import PanSpec, PhotoSpec, RecipeConfig, replace_prefix, stage_config, write_pan
+from fastvsr.recipes.default_model import (
+    PanSpec,
+    PhotoSpec,
+    RecipeConfig,
+    replace_prefix,
+    run_stage,
+    stage_config,
+    write_pan,
+)
 from fastvsr.recipes.packages import download_package, extract_file
 
 
@@ -76,6 +84,28 @@ def test_a_new_work_dir_moves_every_stage_path(repo_root):
     assert replace_prefix("runs/default_model_x", "runs/default_model", "y") == "runs/default_model_x"  # not a path prefix
     names = {spec.name for spec in recipe.train_photos} | {spec.name for spec in recipe.train_clips}
     assert not names & ({spec.name for spec in recipe.heldout_photos} | {spec.name for spec in recipe.heldout_clips})
+
+
+def test_the_stages_of_one_run_may_train_in_different_precisions(tmp_path):
+    """accelerate keeps one precision per process; each stage must build its own accelerator."""
+    from types import SimpleNamespace
+
+    from fastvsr.train.accelerator import release_accelerator, setup_accelerator
+    from fastvsr.train.config import LoopConfig
+
+    release_accelerator()
+    seen = []
+
+    def train(cfg, resume):
+        seen.append(setup_accelerator(cfg.train).mixed_precision)
+        return {"step": 1, "validation": {"psnr": 20.0}}
+
+    for name, precision in [("stage_a", "fp32"), ("stage_b", "bf16"), ("stage_c", "fp32")]:
+        cfg = SimpleNamespace(train=LoopConfig(output_dir=str(tmp_path / name), precision=precision))
+        run_stage(name, cfg, train, tmp_path / "walltime.jsonl")
+    assert seen == ["no", "bf16", "no"]
+    assert [json.loads(line)["stage"] for line in (tmp_path / "walltime.jsonl").read_text().splitlines()] == [
+        "stage_a", "stage_b", "stage_c"]
 
 
 def test_model_report_runs_on_any_model_and_clip(script, repo_root, tmp_path, capsys):

