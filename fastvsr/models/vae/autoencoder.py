@@ -153,8 +153,7 @@ class CausalDecoder3D(_CausalCoder):
         self.temporal_factor = temporal_factor
         chs = list(reversed(block_out_channels))
         depths = list(reversed(decoder_levels(block_out_channels, layers_per_block, decoder_layers_per_block)))
-        kernel = (decoder_time_kernel, 3, 3)
-        self.conv_in = CausalConv3d(latent_channels, chs[0], kernel)
+        self.conv_in = CausalConv3d(latent_channels, chs[0], style.conv_kernel)
         self.mid_block = nn.Sequential(*res_stack(chs[0], chs[0], 2, style))
         blocks: list[nn.Module] = []
         for i, (ch, depth) in enumerate(zip(chs, depths)):
@@ -164,7 +163,7 @@ class CausalDecoder3D(_CausalCoder):
             blocks.append(nn.Sequential(*layers))
         self.up_blocks = nn.ModuleList(blocks)
         self.norm_out = style.norm_layer(chs[-1])
-        self.conv_out = CausalConv3d(chs[-1], out_channels, kernel)
+        self.conv_out = CausalConv3d(chs[-1], out_channels, style.conv_kernel)
         if shortcut:
             nn.init.zeros_(self.conv_out.weight)
             nn.init.zeros_(self.conv_out.bias)
@@ -219,9 +218,8 @@ class SpatioTemporalVAE(VideoVAEMixin, ModelMixin, ConfigMixin):
                       norm_num_groups=norm_num_groups, shortcut=shortcut, norm_type=norm_type, act_fn=act_fn,
                       upsample_mode=upsample_mode)
         self.encoder = CausalEncoder3D(**kwargs)
-        self.decoder = CausalDecoder3D(**kwargs, decoder_time_kernel=decoder_time_kernel,
-                                       decoder_layers_per_block=None if decoder_layers_per_block is None
-                                       else tuple(decoder_layers_per_block))
+        self.decoder = CausalDecoder3D(**kwargs, decoder_layers_per_block=decoder_layers_per_block,
+                                       decoder_time_kernel=decoder_time_kernel)
 
     def _moments(self, video: torch.Tensor) -> torch.Tensor:
         return self.encoder(video)

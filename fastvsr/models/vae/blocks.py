@@ -53,6 +53,12 @@ class BlockStyle:
         if self.time_kernel not in TIME_KERNELS:
             raise ValueError(f"decoder_time_kernel must be one of {TIME_KERNELS}, got {self.time_kernel}")
 
+    @property
+    def conv_kernel(self) -> tuple[int, int, int]:
+        """``(time_kernel, 3, 3)``: the kernel of the residual blocks' convs (and of the decoder's conv_in and
+        conv_out)."""
+        return (self.time_kernel, 3, 3)
+
     def norm_layer(self, channels: int) -> nn.Module:
         """Per-frame group norm, or identity for ``norm="none"``."""
         if self.norm == "none":
@@ -77,10 +83,9 @@ class ResBlock3D(nn.Module):
         super().__init__()
         self.style = style
         self.norm1 = style.norm_layer(c_in)
-        kernel = (style.time_kernel, 3, 3)
-        self.conv1 = CausalConv3d(c_in, c_out, kernel)
+        self.conv1 = CausalConv3d(c_in, c_out, style.conv_kernel)
         self.norm2 = style.norm_layer(c_out)
-        self.conv2 = CausalConv3d(c_out, c_out, kernel)
+        self.conv2 = CausalConv3d(c_out, c_out, style.conv_kernel)
         self.skip = CausalConv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

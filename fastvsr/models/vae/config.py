@@ -76,19 +76,15 @@ class VAEConfig:
         require(self.patch_size >= 1 and (self.kind == "patchified" or self.patch_size == 1),
                 f"vae.patch_size must be >= 1 and is only for kind=patchified, got {self.patch_size}")
         try:
-            style = BlockStyle(self.norm_num_groups, self.norm_type, self.act_fn, self.upsample_mode)
+            style = BlockStyle(self.norm_num_groups, self.norm_type, self.act_fn, self.upsample_mode,
+                               self.decoder_time_kernel)
+            decoder_levels(self.block_out_channels, self.layers_per_block, self.decoder_layers_per_block)
         except ValueError as err:
             raise ValueError(f"vae.{err}") from None
         require(self.kind == "spatiotemporal" or (style == BlockStyle(self.norm_num_groups)
-                                                   and self.decoder_layers_per_block is None
-                                                   and self.decoder_time_kernel == 3),
+                                                   and self.decoder_layers_per_block is None),
                 "vae.norm_type, act_fn, upsample_mode, decoder_layers_per_block and decoder_time_kernel are only "
                 "for kind=spatiotemporal")
-        try:
-            decoder_levels(self.block_out_channels, self.layers_per_block, self.decoder_layers_per_block)
-            BlockStyle(time_kernel=self.decoder_time_kernel)
-        except ValueError as err:
-            raise ValueError(f"vae.{err}") from None
         if self.shortcut:
             require(self.kind == "spatiotemporal", "vae.shortcut is only for kind=spatiotemporal")
             try:
