@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=defaults.frames, help="frames of each clip")
     parser.add_argument("--crop", type=int, default=defaults.crop, help="crop size of the comparison PNGs (HR px)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the degradations")
+    parser.add_argument("--latency-repeats", type=int, default=defaults.latency_repeats,
+                        help=f"timed runs of the f16 / twin latency row, median taken (default {defaults.latency_repeats})")
     parser.add_argument("--out", type=Path, default=defaults.out, help=f"output folder (default {defaults.out})")
     args = parser.parse_args(argv)
     print(write_model_report(ReportConfig(**vars(args))), end="")
